@@ -1,0 +1,158 @@
+#include "net/core/skbuff.h"
+
+#include <cstring>
+
+namespace usnet {
+
+bool SkBuff::Reserve(size_t n) {
+  if (data_ != tail_ || n > tailroom()) return false;
+  data_ += n;
+  tail_ += n;
+  return true;
+}
+
+std::byte* SkBuff::Push(size_t n) {
+  if (n > headroom()) return nullptr;
+  data_ -= n;
+  return data_;
+}
+
+std::byte* SkBuff::Pull(size_t n) {
+  if (n > len()) return nullptr;
+  data_ += n;
+  return data_;
+}
+
+std::byte* SkBuff::Put(size_t n) {
+  if (n > tailroom()) return nullptr;
+  std::byte* p = tail_;
+  tail_ += n;
+  return p;
+}
+
+bool SkBuff::Trim(size_t n) {
+  if (n > len()) return false;
+  tail_ = data_ + n;
+  return true;
+}
+
+void SkBuff::ReleaseHeader() {
+  if (header_released_) return;
+  header_released_ = true;
+  --shared_->hdr_users;
+}
+
+uint32_t SkBuff::truesize() const {
+  return static_cast<uint32_t>(sizeof(SkBuff) + SkbShared::kHeaderSize + shared_->size);
+}
+
+SkbPtr& SkbPtr::operator=(SkbPtr&& o) noexcept {
+  if (this != &o) {
+    if (p_) {
+      p_->pool_->stats_.unaccounted++;
+      p_->pool_->Free(p_);
+    }
+    p_ = o.p_;
+    o.p_ = nullptr;
+  }
+  return *this;
+}
+
+SkbPtr::~SkbPtr() {
+  if (p_) {
+    // Every packet must end in Consume or Drop; reaching here is a bug that
+    // tests catch through stats().unaccounted (and Debug builds abort).
+    p_->pool_->stats_.unaccounted++;
+    USNET_DCHECK(!"SkbPtr destroyed without Consume or Drop");
+    p_->pool_->Free(p_);
+  }
+}
+
+SkbPool::SkbPool() : skb_cache_("skbuff_head_cache", sizeof(SkBuff), 256) {
+  static constexpr const char* kNames[kClasses] = {"skb-data-2k", "skb-data-16k", "skb-data-64k"};
+  static constexpr size_t kPerChunk[kClasses] = {128, 16, 4};
+  for (int i = 0; i < kClasses; ++i) {
+    data_caches_[i] =
+        new SlabCache(kNames[i], SkbShared::kHeaderSize + kClassSize[i], kPerChunk[i]);
+  }
+}
+
+SkbPool::~SkbPool() {
+  for (SlabCache* c : data_caches_) delete c;
+}
+
+SkbPtr SkbPool::Alloc(size_t size) {
+  int cls = 0;
+  while (cls < kClasses && kClassSize[cls] < size) ++cls;
+  if (cls == kClasses) {
+    ++stats_.alloc_failures;
+    return SkbPtr();
+  }
+  auto* shared = static_cast<SkbShared*>(data_caches_[cls]->Alloc());
+  shared->dataref = 1;
+  shared->hdr_users = 1;
+  shared->size = static_cast<uint32_t>(kClassSize[cls]);
+  shared->size_class = static_cast<uint8_t>(cls);
+
+  auto* skb = new (skb_cache_.Alloc()) SkBuff();
+  skb->pool_ = this;
+  skb->shared_ = shared;
+  skb->head_ = skb->data_ = skb->tail_ = shared->buffer();
+  skb->end_ = skb->head_ + shared->size;
+  ++stats_.allocs;
+  return SkbPtr(skb);
+}
+
+SkbPtr SkbPool::Clone(const SkBuff& src) {
+  auto* skb = new (skb_cache_.Alloc()) SkBuff();
+  skb->pool_ = this;
+  skb->shared_ = src.shared_;
+  skb->head_ = src.head_;
+  skb->data_ = src.data_;
+  skb->tail_ = src.tail_;
+  skb->end_ = src.end_;
+  skb->mac_ = src.mac_;
+  skb->network_ = src.network_;
+  skb->transport_ = src.transport_;
+  skb->dev = src.dev;
+  skb->protocol = src.protocol;
+  skb->pkt_type = src.pkt_type;
+  skb->ip_summed = src.ip_summed;
+  skb->gso_type = src.gso_type;
+  skb->csum_start = src.csum_start;
+  skb->csum_offset = src.csum_offset;
+  skb->gso_size = src.gso_size;
+  skb->csum = src.csum;
+  skb->tstamp_ns = src.tstamp_ns;
+  skb->mark = src.mark;
+  skb->cb_tag_ = src.cb_tag_;
+  std::memcpy(skb->cb_, src.cb_, kSkbCbSize);
+  // A clone starts out needing its headroom (it is about to get headers).
+  ++skb->shared_->dataref;
+  ++skb->shared_->hdr_users;
+  ++stats_.clones;
+  return SkbPtr(skb);
+}
+
+void SkbPool::Free(SkBuff* skb) {
+  SkbShared* shared = skb->shared_;
+  if (!skb->header_released_) --shared->hdr_users;
+  if (--shared->dataref == 0) data_caches_[shared->size_class]->Free(shared);
+  skb->~SkBuff();
+  skb_cache_.Free(skb);
+  ++stats_.frees;
+}
+
+void SkbPool::FreeConsumed(SkbPtr skb) {
+  if (!skb) return;
+  ++stats_.consumed;
+  Free(skb.release());
+}
+
+void SkbPool::FreeDropped(SkbPtr skb) {
+  if (!skb) return;
+  ++stats_.dropped;
+  Free(skb.release());
+}
+
+}  // namespace usnet
