@@ -22,6 +22,8 @@ namespace usnet {
   X(IP_CSUM)            /* bad IPv4 header checksum */                          \
   X(IP_INHDR)           /* bad IPv4 header (version, ihl, length, source) */    \
   X(IP_INADDRERRORS)    /* not for us and we do not forward */                  \
+  X(IP_INVALID_SOURCE)  /* martian source (multicast, broadcast, our own) */    \
+  X(IP_INVALID_DEST)    /* multicast group we did not join */                   \
   X(IP_NOPROTO)         /* no handler for the IP protocol */                    \
   X(IP_OUTNOROUTES)     /* no route to the destination */                      \
   X(IP_TTL_EXCEEDED)    /* TTL hit zero */                                      \
@@ -44,7 +46,8 @@ namespace usnet {
   X(FAULT_INJECTED)     /* dropped on purpose by a FaultInjector */             \
   X(QUEUE_PURGE)        /* queue flushed at teardown */                         \
   X(TCP_CSUM)           /* bad TCP checksum */                                  \
-  X(TCP_INVALID)        /* malformed TCP segment */
+  X(TCP_INVALID)        /* malformed TCP segment */                            \
+  X(INVALID_PROTO)      /* not allowed here (echo to broadcast, ...) */
 
 enum class DropReason : uint16_t {
 #define USNET_DROP_ENUM(name) k##name,

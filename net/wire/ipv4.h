@@ -6,6 +6,7 @@
 //       .Emit(skb->Push(kIpv4MinHeaderLen));   // fills the checksum
 #pragma once
 
+#include <algorithm>
 #include <span>
 
 #include "net/core/addr.h"
@@ -39,6 +40,21 @@ class Ipv4View {
     if (total < hlen) return ParseError::kBadLength;
     if (total > b.size()) return ParseError::kTruncated;
     return Ipv4View(b.first(total));
+  }
+
+  // For the header quoted inside an ICMP error: like Parse, but the bytes
+  // may stop short of the total length (the quote is cut); the view then
+  // covers what is there.
+  static ParseResult<Ipv4View> ParseQuoted(std::span<const std::byte> b) {
+    if (b.size() < kIpv4MinHeaderLen) return ParseError::kTruncated;
+    const uint8_t vihl = Load8(b.data());
+    if ((vihl >> 4) != 4) return ParseError::kBadVersion;
+    const size_t hlen = size_t{vihl & 0xfu} * 4;
+    if (hlen < kIpv4MinHeaderLen) return ParseError::kBadLength;
+    if (hlen > b.size()) return ParseError::kTruncated;
+    const size_t total = LoadBe16(b.data() + 2);
+    if (total < hlen) return ParseError::kBadLength;
+    return Ipv4View(b.first(std::min(total, b.size())));
   }
 
   size_t header_len() const { return size_t{Load8(b_.data()) & 0xfu} * 4; }
