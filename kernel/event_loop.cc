@@ -125,7 +125,8 @@ bool EventLoop::RunDeferred() {
 
 bool EventLoop::RunOnce() {
   now_ = clock_.Now();
-  bool did = timers_.Run(now_) > 0;
+  bool did = hrtimers_.Run(now_) > 0;
+  did |= timers_.Run(now_) > 0;
   did |= NetRxAction();
   did |= RunDeferred();
   return did;
@@ -134,13 +135,19 @@ bool EventLoop::RunOnce() {
 void EventLoop::Advance(absl::Time limit) {
   // Nothing immediate: move time forward to the next deadline (virtual) or
   // sleep until it or an interrupt (real).
-  std::optional<absl::Time> next = timers_.NextExpiry();
+  std::optional<absl::Time> next = NextTimer();
   absl::Time target = next && *next < limit ? *next : limit;
   if (clock_.IsVirtual()) {
     static_cast<ManualClock&>(clock_).AdvanceTo(target);
   } else {
     SleepUntil(target);
   }
+}
+
+std::optional<absl::Time> EventLoop::NextTimer() const {
+  std::optional<absl::Time> a = timers_.NextExpiry(), b = hrtimers_.NextExpiry();
+  if (a && b) return std::min(*a, *b);
+  return a ? a : b;
 }
 
 void EventLoop::RunUntil(absl::Time t) {
@@ -156,7 +163,7 @@ bool EventLoop::RunUntil(const std::function<bool()>& done, absl::Time deadline)
     if (clock_.Now() >= deadline) break;
     // Virtual time with nothing pending and no deadline: nothing can ever
     // happen again. Return rather than hang.
-    if (clock_.IsVirtual() && timers_.size() == 0 && deadline == absl::InfiniteFuture()) break;
+    if (clock_.IsVirtual() && !HasTimers() && deadline == absl::InfiniteFuture()) break;
     Advance(deadline);
   }
   return done();
@@ -167,7 +174,7 @@ void EventLoop::RunUntilIdle(absl::Time limit) {
   while (!stop_) {
     RunOnce();
     if (HasImmediateWork()) continue;
-    if (timers_.size() == 0 || clock_.Now() >= limit) break;
+    if (!HasTimers() || clock_.Now() >= limit) break;
     Advance(limit);
   }
 }
@@ -195,15 +202,17 @@ void EventLoop::Wake() {
 }
 
 void EventLoop::SleepUntil(std::optional<absl::Time> deadline) {
-  int timeout_ms = -1;
-  if (deadline) {
+  // epoll_pwait2 takes a timespec: hrtimer deadlines keep their precision.
+  timespec ts{};
+  timespec* tsp = nullptr;
+  if (deadline && *deadline != absl::InfiniteFuture()) {
     absl::Duration d = *deadline - clock_.Now();
-    timeout_ms = d <= absl::ZeroDuration()
-                     ? 0
-                     : static_cast<int>(absl::ToInt64Milliseconds(absl::Ceil(d, absl::Milliseconds(1))));
+    if (d < absl::ZeroDuration()) d = absl::ZeroDuration();
+    ts = absl::ToTimespec(d);
+    tsp = &ts;
   }
   epoll_event evs[16];
-  int n = epoll_wait(epoll_fd_, evs, 16, timeout_ms);
+  int n = epoll_pwait2(epoll_fd_, evs, 16, tsp, nullptr);
   for (int i = 0; i < n; ++i) {
     auto* e = static_cast<FdEntry*>(evs[i].data.ptr);
     if (e == nullptr) {

@@ -17,6 +17,7 @@
 
 #include "absl/time/time.h"
 #include "kernel/clock.h"
+#include "kernel/hrtimer.h"
 #include "kernel/timer_wheel.h"
 
 namespace usnet {
@@ -80,6 +81,7 @@ class EventLoop {
   // The time of the current round (like jiffies: read once per round).
   absl::Time now() const { return now_; }
   TimerWheel& timers() { return timers_; }
+  HrTimerQueue& hrtimers() { return hrtimers_; }
   const SoftnetStats& softnet() const { return softnet_; }
   LoopConfig& config() { return config_; }
 
@@ -115,11 +117,14 @@ class EventLoop {
   bool RunDeferred();
   void SleepUntil(std::optional<absl::Time> deadline);
   void Advance(absl::Time limit);
+  std::optional<absl::Time> NextTimer() const;
+  bool HasTimers() const { return timers_.size() + hrtimers_.size() > 0; }
 
   Clock& clock_;
   LoopConfig config_;
   absl::Time now_;
   TimerWheel timers_;
+  HrTimerQueue hrtimers_;
   SoftnetStats softnet_;
   PollTask* poll_head_ = nullptr;
   PollTask* poll_tail_ = nullptr;

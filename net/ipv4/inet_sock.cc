@@ -102,6 +102,9 @@ int InetSock::SetSockOpt(int level, int name, const void* val, socklen_t len) {
       if (v < IP_PMTUDISC_DONT || v > IP_PMTUDISC_OMIT) return -EINVAL;
       pmtudisc_ = v;
       return 0;
+    case IP_RECVTTL:
+      recvttl_ = v != 0;
+      return 0;
     default:
       return -ENOPROTOOPT;
   }
@@ -115,6 +118,7 @@ int InetSock::GetSockOpt(int level, int name, void* val, socklen_t* len) {
     case IP_TOS: v = tos_; break;
     case IP_RECVERR: v = recverr_; break;
     case IP_MTU_DISCOVER: v = pmtudisc_; break;
+    case IP_RECVTTL: v = recvttl_; break;
     default: return -ENOPROTOOPT;
   }
   if (len == nullptr || val == nullptr) return -EFAULT;
@@ -215,14 +219,29 @@ ssize_t DgramSock::RecvMsg(msghdr& msg, int flags) {
   const size_t copied = CopyToIovec(core_.ledger(), CopySite::kSkbToUser, msg.msg_iov,
                                     msg.msg_iovlen, skb->cspan());
   msg.msg_flags = copied < skb->len() ? MSG_TRUNC : 0;
+  const std::byte* iph = skb->network_header();
   if (msg.msg_name != nullptr) {
-    auto ip = Ipv4View::Parse({skb->network_header(), static_cast<size_t>(skb->tail() - skb->network_header())});
-    sockaddr_in sin = MakeSin(ip ? ip->src() : Ipv4Addr(), SourcePort(*skb));
+    sockaddr_in sin = MakeSin(Ipv4Addr(LoadBe32(iph + 12)), SourcePort(*skb));
     socklen_t l = msg.msg_namelen;
     PutSockaddrIn(sin, static_cast<sockaddr*>(msg.msg_name), &l);
     msg.msg_namelen = l;
   }
-  msg.msg_controllen = 0;
+  size_t control = 0;
+  if (recvttl_) {
+    // ip_cmsg_recv: IP_TTL as an int.
+    const int ttl = Load8(iph + 8);
+    if (msg.msg_control != nullptr && msg.msg_controllen >= CMSG_SPACE(sizeof(int))) {
+      auto* c = reinterpret_cast<cmsghdr*>(msg.msg_control);
+      c->cmsg_level = SOL_IP;
+      c->cmsg_type = IP_TTL;
+      c->cmsg_len = CMSG_LEN(sizeof(int));
+      std::memcpy(CMSG_DATA(c), &ttl, sizeof(int));
+      control = CMSG_SPACE(sizeof(int));
+    } else {
+      msg.msg_flags |= MSG_CTRUNC;
+    }
+  }
+  msg.msg_controllen = control;
   const ssize_t ret = static_cast<ssize_t>((flags & MSG_TRUNC) ? skb->len() : copied);
   if (!(flags & MSG_PEEK)) {
     SkbPtr s = receive_queue_.Unlink(skb);

@@ -46,6 +46,7 @@ class InetSock : public Sock {
   int ttl_ = -1;                   // IP_TTL (-1: default)
   uint8_t tos_ = 0;
   int pmtudisc_ = IP_PMTUDISC_WANT;
+  bool recvttl_ = false;  // IP_RECVTTL: deliver the TTL as a control message
 };
 
 class DgramSock : public InetSock {

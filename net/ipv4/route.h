@@ -27,10 +27,10 @@ enum class RouteType : uint8_t {
 };
 
 struct Route {
-  Ipv4Prefix dst;
-  Ipv4Addr gateway;  // 0: directly connected
+  Ipv4Prefix dst{};
+  Ipv4Addr gateway{};  // 0: directly connected
   NetDevice* dev = nullptr;
-  Ipv4Addr prefsrc;  // preferred source address (0: pick from dev)
+  Ipv4Addr prefsrc{};  // preferred source address (0: pick from dev)
   RouteType type = RouteType::kUnicast;
   int metric = 0;
 };
