@@ -9,6 +9,8 @@ Stack::Stack(EventLoop& loop, SkbPool& pool, std::string name, uint64_t seed)
     : core_(loop, pool, std::move(name), seed), eth_(core_) {
   core_.SetLinkHandler(DeviceType::kEther, &eth_);
   inet_ = std::make_unique<Inet>(core_);
+  // Drop reasons last, after the SNMP groups (nstat lists groups in order).
+  core_.mibs().Add("Drop_", kDropReasonNames, core_.drops().values());
 }
 
 Stack::~Stack() = default;

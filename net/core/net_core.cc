@@ -8,7 +8,6 @@ namespace usnet {
 
 NetCore::NetCore(EventLoop& loop, SkbPool& pool, std::string hostname, uint64_t seed)
     : loop_(loop), pool_(pool), hostname_(std::move(hostname)), rng_(seed) {
-  mibs_.Add("Drop_", kDropReasonNames, drops_.values());
   sysctl_.AddInt("net.core.somaxconn", &config_.somaxconn, 0, INT_MAX,
                  "upper bound on a listen() backlog");
   sysctl_.AddInt("net.core.netdev_max_backlog", &config_.netdev_max_backlog, 1, INT_MAX,

@@ -49,6 +49,21 @@ std::unique_ptr<Lab> MakeLab();
 // copy ledger.
 void PrintHostReport(Stack& s, bool zeros);
 
+struct PingOptions {
+  int count = 5;
+  absl::Duration interval = absl::Seconds(1);
+  int size = 56;
+  int ttl = 64;
+  bool df = false;
+  absl::Duration timeout = absl::Seconds(5);
+  bool quiet = false;
+};
+struct PingResult {
+  int sent = 0, received = 0, duplicates = 0, errors = 0;
+};
+// Host a pings `dst` through a ping socket, printing iputils-style lines.
+PingResult RunPing(Lab& lab, Ipv4Addr dst, const PingOptions& o);
+
 int PingMain(const std::vector<std::string>& args);
 int DemoMain(const std::vector<std::string>& args);
 

@@ -50,21 +50,21 @@ std::string IcmpErrorText(const sock_extended_err& ee) {
 
 class Pinger {
  public:
-  Pinger(Lab& lab, Ipv4Addr dst) : lab_(lab), dst_(dst) {}
+  Pinger(Lab& lab, Ipv4Addr dst, const PingOptions& o) : lab_(lab), dst_(dst), o_(o) {}
 
-  int Run() {
+  PingResult Run() {
     ProcessScope in(lab_.proc_a());
-    const int size = absl::GetFlag(FLAGS_size);
-    const int count = absl::GetFlag(FLAGS_count);
+    const int size = o_.size;
+    const int count = o_.count;
     fd_ = sys::socket(AF_INET, SOCK_DGRAM, IPPROTO_ICMP);
     if (fd_ < 0) Fail(absl::StrCat("socket: ", std::strerror(errno)));
-    const int one = 1, ttl = absl::GetFlag(FLAGS_ttl);
+    const int one = 1, ttl = o_.ttl;
     sys::setsockopt(fd_, SOL_IP, IP_RECVERR, &one, sizeof(one));
     sys::setsockopt(fd_, SOL_IP, IP_RECVTTL, &one, sizeof(one));
     if (sys::setsockopt(fd_, SOL_IP, IP_TTL, &ttl, sizeof(ttl)) < 0) {
       Fail(absl::StrCat("--ttl ", ttl, ": ", std::strerror(errno)));
     }
-    if (absl::GetFlag(FLAGS_df)) {
+    if (o_.df) {
       const int mode = IP_PMTUDISC_DO;
       sys::setsockopt(fd_, SOL_IP, IP_MTU_DISCOVER, &mode, sizeof(mode));
     }
@@ -75,13 +75,13 @@ class Pinger {
     for (int seq = 1; seq <= count; ++seq) {
       Wait(next, false);
       Send(seq, size);
-      next += absl::GetFlag(FLAGS_interval);
+      next += o_.interval;
     }
-    Wait(last_send_ + absl::GetFlag(FLAGS_timeout), true);
+    Wait(last_send_ + o_.timeout, true);
     const absl::Duration elapsed = lab_.clock().Now() - start;
     Summary(elapsed);
     sys::close(fd_);
-    return received_ > 0 ? 0 : 1;  // ping's exit status: 1 if no reply
+    return PingResult{sent_, received_, dups_, errors_};
   }
 
  private:
@@ -153,7 +153,7 @@ class Pinger {
       ++received_;
       rtts_.push_back(rtt_ms);
     }
-    if (!absl::GetFlag(FLAGS_quiet)) {
+    if (!o_.quiet) {
       std::printf("%zd bytes from %s: icmp_seq=%d ttl=%d time=%.3f ms%s\n", n,
                   Ipv4Addr(ntohl(from.sin_addr.s_addr)).ToString().c_str(), seq, ttl, rtt_ms,
                   dup ? " (DUP!)" : "");
@@ -185,7 +185,7 @@ class Pinger {
       std::memcpy(&off, CMSG_DATA(c) + sizeof(ee), sizeof(off));
       const int seq = n >= 8 ? (buf[6] << 8) | buf[7] : 0;
       ++errors_;
-      if (!absl::GetFlag(FLAGS_quiet)) {
+      if (!o_.quiet) {
         std::printf("From %s icmp_seq=%d %s\n", Ipv4Addr(ntohl(off.sin_addr.s_addr)).ToString().c_str(),
                     seq, IcmpErrorText(ee).c_str());
       }
@@ -217,6 +217,7 @@ class Pinger {
 
   Lab& lab_;
   Ipv4Addr dst_;
+  PingOptions o_;
   int fd_ = -1;
   int sent_ = 0, received_ = 0, dups_ = 0, errors_ = 0;
   absl::Time last_send_;
@@ -225,6 +226,10 @@ class Pinger {
 };
 
 }  // namespace
+
+PingResult RunPing(Lab& lab, Ipv4Addr dst, const PingOptions& o) {
+  return Pinger(lab, dst, o).Run();
+}
 
 int PingMain(const std::vector<std::string>& args) {
   if (!args.empty()) Fail(absl::StrCat("unexpected argument '", args[0], "' (use --to ADDR)"));
@@ -237,8 +242,14 @@ int PingMain(const std::vector<std::string>& args) {
   std::optional<Ipv4Addr> dst = Ipv4Addr::Parse(absl::GetFlag(FLAGS_to));
   if (!dst) Fail(absl::StrCat("--to: '", absl::GetFlag(FLAGS_to), "' is not an IPv4 address"));
   std::unique_ptr<Lab> lab = MakeLab();
-  Pinger p(*lab, *dst);
-  const int rc = p.Run();
+  PingOptions o{.count = count,
+                .interval = absl::GetFlag(FLAGS_interval),
+                .size = size,
+                .ttl = absl::GetFlag(FLAGS_ttl),
+                .df = absl::GetFlag(FLAGS_df),
+                .timeout = absl::GetFlag(FLAGS_timeout),
+                .quiet = absl::GetFlag(FLAGS_quiet)};
+  const int rc = RunPing(*lab, *dst, o).received > 0 ? 0 : 1;  // ping: 1 if no reply
   if (absl::GetFlag(FLAGS_nstat)) {
     std::printf("\n");
     PrintHostReport(lab->a(), absl::GetFlag(FLAGS_zeros));
