@@ -50,6 +50,17 @@ void EventLoop::Complete(PollTask* t) {
   completed_ = true;
 }
 
+void EventLoop::CancelNapi(PollTask* t) {
+  if (!t->scheduled_) return;
+  USNET_CHECK(t != completing_);
+  PollTask* prev = nullptr;
+  for (PollTask* p = poll_head_; p != t; p = p->next_) prev = p;
+  (prev ? prev->next_ : poll_head_) = t->next_;
+  if (poll_tail_ == t) poll_tail_ = prev;
+  t->next_ = nullptr;
+  t->scheduled_ = false;
+}
+
 void EventLoop::Defer(Work* w) {
   if (w->queued_) return;
   w->queued_ = true;

@@ -89,6 +89,9 @@ class EventLoop {
   void ScheduleNapi(PollTask* t);
   // napi_complete_done: `t` leaves the poll list after this poll.
   void Complete(PollTask* t);
+  // napi_disable: takes `t` off the poll list (no-op if not scheduled).
+  // A PollTask must not be destroyed while scheduled.
+  void CancelNapi(PollTask* t);
   void Defer(Work* w);
 
   // Real-time interrupt sources: `fn` runs in the loop when `fd` is readable.

@@ -1,9 +1,11 @@
 #include "kernel/sysctl.h"
 
 #include <algorithm>
+#include <cerrno>
+#include <cstdlib>
 #include <fstream>
 
-#include "absl/strings/numbers.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
@@ -11,6 +13,25 @@
 #include "kernel/check.h"
 
 namespace usnet {
+
+namespace {
+// proc_get_long as proc_dointvec uses it: an optional '-', then a digit,
+// then strtoul with base 0 (so "0x10" is hex and "010" octal, as in Linux);
+// no '+', no trailing garbage, and the value must fit an int.
+bool ParseProcInt(absl::string_view s, int* out) {
+  const bool neg = !s.empty() && s[0] == '-';
+  if (neg) s.remove_prefix(1);
+  if (s.empty() || !absl::ascii_isdigit(static_cast<unsigned char>(s[0]))) return false;
+  const std::string buf(s);
+  char* end = nullptr;
+  errno = 0;
+  const unsigned long long v = std::strtoull(buf.c_str(), &end, 0);
+  if (errno != 0 || *end != '\0') return false;
+  if (v > (neg ? 2147483648ull : 2147483647ull)) return false;
+  *out = neg ? static_cast<int>(-static_cast<long long>(v)) : static_cast<int>(v);
+  return true;
+}
+}  // namespace
 
 std::string SysctlTable::Normalize(std::string_view name) {
   std::string n(name);
@@ -47,7 +68,7 @@ absl::Status SysctlTable::Set(std::string_view name, std::string_view value) {
   std::vector<int> vals;
   for (absl::string_view p : parts) {
     int v;
-    if (!absl::SimpleAtoi(p, &v)) {
+    if (!ParseProcInt(p, &v)) {
       return absl::InvalidArgumentError(
           absl::StrCat(std::string(name), ": '", std::string(p), "' is not an integer"));
     }

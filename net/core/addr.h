@@ -31,7 +31,7 @@ class Ipv4Addr {
   constexpr bool IsBroadcast() const { return v_ == 0xffffffff; }
   constexpr bool IsMulticast() const { return (v_ >> 28) == 0xe; }
   constexpr bool IsLoopback() const { return (v_ >> 24) == 127; }
-  // 0.0.0.0/8, 240.0.0.0/4 (except broadcast): never valid sources.
+  // 0.0.0.0/8 ("this network"): never a valid source on the wire.
   constexpr bool IsZeroNet() const { return (v_ >> 24) == 0; }
   std::string ToString() const;
 

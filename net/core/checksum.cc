@@ -1,53 +1,166 @@
 #include "net/core/checksum.h"
 
-#include "net/core/byteorder.h"
+#include <bit>
+
 
 namespace usnet {
 
-// Sums 64-bit words with end-around carry in a 64-bit accumulator, four
-// words per iteration, then folds to 32 bits. Native order throughout; the
-// one's-complement sum is byte-order independent (RFC 1071 section 2(B)).
-uint32_t CsumPartial(const std::byte* p, size_t len, uint32_t sum) {
-  uint64_t acc = sum;
-  auto add64 = [&acc](uint64_t v) {
-    acc += v;
-    acc += (acc < v);  // end-around carry
-  };
-  while (len >= 32) {
-    uint64_t w[4];
-    std::memcpy(w, p, 32);
-    // Two independent chains keep the adder busy.
-    unsigned __int128 s = static_cast<unsigned __int128>(w[0]) + w[1] + w[2] + w[3];
-    add64(static_cast<uint64_t>(s));
-    add64(static_cast<uint64_t>(s >> 64));
+// How the sum is computed. The one's-complement sum of 16-bit words is the
+// sum of the words modulo 0xffff, and since 2^16 == 1 (mod 0xffff) any wider
+// word may be added whole: a 32-bit word counts as its two 16-bit halves. So
+// native-order 32-bit words go into 64-bit accumulators with no carry
+// handling at all (2^32 words before one could overflow), and one fold at
+// the end brings the total back to 32 bits. Byte order does not matter as
+// long as every byte keeps its even/odd position (RFC 1071 section 2(B)).
+//
+// Bulk data (>= 64 bytes) goes through 256- or 512-bit vector code when the
+// CPU has AVX2 / AVX-512F, picked once at startup with cpuid; the binary
+// itself targets baseline x86-64. The vector loop adds each 64-bit lane
+// whole (mod 2^64) and, separately, its upper 32 bits: the sum of the lower
+// halves is then all - (upper << 32), exact, so each lane costs one load,
+// one shift and two adds and nothing waits on a carry (Linux
+// csum_partial uses an adc chain instead, which is bound to 8 bytes/cycle).
+// Measured on this project's AMD EPYC VMs (docs/BENCHMARKS.md): the adc /
+// 128-bit-add scalar loop reached ~20 GB/s, AVX2 ~90 GB/s, AVX-512 ~150 GB/s.
+namespace {
+
+// 64 -> 32 bits with end-around carry. Never returns 0 for a nonzero input,
+// so "all zero data" and "sums to 0xffff" stay distinguishable as before.
+inline uint32_t Fold64(uint64_t acc) {
+  const uint32_t lo = static_cast<uint32_t>(acc), hi = static_cast<uint32_t>(acc >> 32);
+  const uint32_t r = lo + hi;
+  return r + (r < lo);
+}
+
+// Scalar: 32-bit words into four independent 64-bit accumulators, then the
+// 2- and 1-byte tail, each added at an offset of the same parity it has in
+// the data.
+inline uint64_t Sum32(const std::byte* p, size_t len) {
+  uint64_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+  for (; len >= 16; p += 16, len -= 16) {
+    uint32_t w[4];
+    std::memcpy(w, p, 16);
+    a0 += w[0];
+    a1 += w[1];
+    a2 += w[2];
+    a3 += w[3];
+  }
+  uint64_t acc = (a0 + a1) + (a2 + a3);
+  for (; len >= 4; p += 4, len -= 4) {
+    uint32_t w;
+    std::memcpy(&w, p, 4);
+    acc += w;
+  }
+  if (len & 2) {
+    uint16_t w;
+    std::memcpy(&w, p, 2);
+    acc += w;
+    p += 2;
+  }
+  if (len & 1) {
+    uint64_t b = static_cast<uint8_t>(*p);
+    if constexpr (std::endian::native == std::endian::big) b <<= 8;  // the high byte of its word
+    acc += b;
+  }
+  return acc;
+}
+
+#if defined(__x86_64__)
+// 64 bytes is where a vector pass starts paying for its setup and reduction.
+constexpr size_t kVectorMin = 64;
+
+typedef uint64_t U64x4 __attribute__((vector_size(32)));
+typedef uint64_t U64x8 __attribute__((vector_size(64)));
+
+__attribute__((target("avx2"))) uint32_t CsumAvx2(const std::byte* p, size_t len, uint64_t acc) {
+  U64x4 all0 = {}, hi0 = {}, all1 = {}, hi1 = {};
+  for (; len >= 64; p += 64, len -= 64) {
+    U64x4 x, y;
+    std::memcpy(&x, p, 32);
+    std::memcpy(&y, p + 32, 32);
+    all0 += x;
+    hi0 += x >> 32;
+    all1 += y;
+    hi1 += y >> 32;
+  }
+  if (len >= 32) {
+    U64x4 x;
+    std::memcpy(&x, p, 32);
+    all0 += x;
+    hi0 += x >> 32;
     p += 32;
     len -= 32;
   }
-  while (len >= 8) {
-    uint64_t w;
-    std::memcpy(&w, p, 8);
-    add64(w);
-    p += 8;
-    len -= 8;
+  const U64x4 all = all0 + all1, hi = hi0 + hi1;
+  const U64x4 s = (all - (hi << 32)) + hi;  // per lane: sum of low halves + sum of high halves
+  acc += (s[0] + s[1]) + (s[2] + s[3]);
+  return Fold64(acc + Sum32(p, len));
+}
+
+__attribute__((target("avx512f"))) uint32_t CsumAvx512(const std::byte* p, size_t len,
+                                                        uint64_t acc) {
+  U64x8 all0 = {}, hi0 = {}, all1 = {}, hi1 = {};
+  for (; len >= 128; p += 128, len -= 128) {
+    U64x8 x, y;
+    std::memcpy(&x, p, 64);
+    std::memcpy(&y, p + 64, 64);
+    all0 += x;
+    hi0 += x >> 32;
+    all1 += y;
+    hi1 += y >> 32;
   }
-  uint64_t tail = 0;
-  std::memcpy(&tail, p, len);  // little or big endian: bytes keep their positions
-  add64(tail);
-  // Fold 64 -> 32 with carries.
-  uint32_t lo = static_cast<uint32_t>(acc), hi = static_cast<uint32_t>(acc >> 32);
-  uint32_t r = lo + hi;
-  r += (r < lo);
-  return r;
+  if (len >= 64) {
+    U64x8 x;
+    std::memcpy(&x, p, 64);
+    all0 += x;
+    hi0 += x >> 32;
+    p += 64;
+    len -= 64;
+  }
+  const U64x8 all = all0 + all1, hi = hi0 + hi1;
+  const U64x8 s = (all - (hi << 32)) + hi;
+  acc += ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
+  return Fold64(acc + Sum32(p, len));
+}
+
+enum class Simd : uint8_t { kNone, kAvx2, kAvx512 };
+
+Simd DetectSimd() {
+  __builtin_cpu_init();  // may run before other constructors
+  if (__builtin_cpu_supports("avx512f")) return Simd::kAvx512;
+  if (__builtin_cpu_supports("avx2")) return Simd::kAvx2;
+  return Simd::kNone;
+}
+
+// Dynamically initialized: a CsumPartial called by another static
+// initializer before this one runs sees kNone (zero) and takes the scalar
+// path, which is slower but gives the same sum.
+const Simd kSimd = DetectSimd();
+#endif
+
+}  // namespace
+
+uint32_t CsumPartial(const std::byte* p, size_t len, uint32_t sum) {
+#if defined(__x86_64__)
+  if (len >= kVectorMin) {
+    if (kSimd == Simd::kAvx512) return CsumAvx512(p, len, sum);
+    if (kSimd == Simd::kAvx2) return CsumAvx2(p, len, sum);
+  }
+#endif
+  return Fold64(sum + Sum32(p, len));
 }
 
 uint32_t PseudoHeaderSum(Ipv4Addr src, Ipv4Addr dst, uint8_t protocol, uint16_t length) {
-  std::byte ph[12];
-  StoreBe32(ph, src.value());
-  StoreBe32(ph + 4, dst.value());
-  ph[8] = std::byte{0};
-  ph[9] = static_cast<std::byte>(protocol);
-  StoreBe16(ph + 10, length);
-  return CsumPartial(ph, sizeof(ph), 0);
+  // The 12 pseudo-header bytes (src, dst, zero, protocol, length, all
+  // big-endian) as the three native-order 32-bit words a load of them would
+  // give, computed in registers: building the bytes in memory and loading
+  // them back wider than they were stored defeats store forwarding: it cost
+  // 7% of the UDP receive path's time in a perf profile for 13 instructions.
+  auto wire32 = [](uint32_t host) {
+    return std::endian::native == std::endian::little ? __builtin_bswap32(host) : host;
+  };
+  return Fold64(uint64_t{wire32(src.value())} + wire32(dst.value()) +
+                wire32((uint32_t{protocol} << 16) | length));
 }
 
 }  // namespace usnet

@@ -45,6 +45,7 @@ class CopyLedger {
   static constexpr size_t kSites = static_cast<size_t>(CopySite::kCount);
 
   void Copy(CopySite site, void* dst, const void* src, size_t n) {
+    if (n == 0) return;  // memcpy with a null pointer is undefined even for 0 bytes
     std::memcpy(dst, src, n);
     Record(site, n);
   }

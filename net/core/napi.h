@@ -33,6 +33,8 @@ class Napi final : public PollTask {
   // `has_work` tells whether the device has frames waiting; it is asked when
   // the interrupt is re-enabled, to catch work that arrived during the poll.
   Napi(EventLoop& loop, PollFn poll, std::function<bool()> has_work);
+  // Linux napi_disable + netif_napi_del: off the poll list before it dies.
+  ~Napi() override { loop_.CancelNapi(this); }
 
   // The device's interrupt line. Does nothing while interrupts are off
   // (a poll is pending or running).

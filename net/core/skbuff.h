@@ -102,14 +102,37 @@ class SkBuff {
   std::span<std::byte> span() const { return {data_, len()}; }
   std::span<const std::byte> cspan() const { return {data_, len()}; }
 
+  // Inline: every layer calls these on every packet.
   // Only on an empty buffer (Linux skb_reserve). False if it does not fit.
-  [[nodiscard]] bool Reserve(size_t n);
-  [[nodiscard]] std::byte* Push(size_t n);
+  [[nodiscard]] bool Reserve(size_t n) {
+    if (data_ != tail_ || n > tailroom()) return false;
+    data_ += n;
+    tail_ += n;
+    return true;
+  }
+  [[nodiscard]] std::byte* Push(size_t n) {
+    if (n > headroom()) return nullptr;
+    data_ -= n;
+    return data_;
+  }
   // Returns the new data pointer, or nullptr if fewer than n bytes remain.
-  [[nodiscard]] std::byte* Pull(size_t n);
-  [[nodiscard]] std::byte* Put(size_t n);
+  [[nodiscard]] std::byte* Pull(size_t n) {
+    if (n > len()) return nullptr;
+    data_ += n;
+    return data_;
+  }
+  [[nodiscard]] std::byte* Put(size_t n) {
+    if (n > tailroom()) return nullptr;
+    std::byte* p = tail_;
+    tail_ += n;
+    return p;
+  }
   // Cuts the data to `len` bytes; returns false if len > this->len().
-  bool Trim(size_t len);
+  bool Trim(size_t n) {
+    if (n > len()) return false;
+    tail_ = data_ + n;
+    return true;
+  }
   // Moves data back over bytes a previous Pull stripped (Linux skb_push on RX,
   // e.g. to quote a header in an ICMP error). Same as Push, named for intent.
   [[nodiscard]] std::byte* Unpull(size_t n) { return Push(n); }
@@ -134,7 +157,9 @@ class SkBuff {
   void ReleaseHeader();
   bool header_released() const { return header_released_; }
   // Memory this packet pins: block + struct (Linux skb->truesize).
-  uint32_t truesize() const;
+  uint32_t truesize() const {
+    return static_cast<uint32_t>(sizeof(SkBuff) + SkbShared::kHeaderSize + shared_->size);
+  }
 
   // --- Metadata ---------------------------------------------------------
   NetDevice* dev = nullptr;
@@ -200,7 +225,10 @@ class SkbPtr {
   SkbPtr& operator=(SkbPtr&& o) noexcept;
   SkbPtr(const SkbPtr&) = delete;
   SkbPtr& operator=(const SkbPtr&) = delete;
-  ~SkbPtr();
+  // Inline: most handles die empty (moved from) on the way up the stack.
+  ~SkbPtr() {
+    if (p_ != nullptr) FreeUnaccounted();
+  }
 
   SkBuff* get() const { return p_; }
   SkBuff* operator->() const { return p_; }
@@ -214,6 +242,8 @@ class SkbPtr {
   }
 
  private:
+  // A packet that ended without Consume or Drop: counted, then freed.
+  void FreeUnaccounted();
   SkBuff* p_ = nullptr;
 };
 

@@ -207,7 +207,9 @@ int DgramSock::Connect(const sockaddr* addr, socklen_t len, bool nonblock) {
 void DgramSock::Enqueue(SkbPtr skb) {
   ChargeRmem(*skb);
   receive_queue_.PushBack(std::move(skb));
-  Wake();
+  // sk_data_ready (sock_def_readable) wakes only if someone sleeps: the
+  // readiness mask costs a virtual Poll() per datagram otherwise.
+  if (!wq_.empty()) Wake();
 }
 
 ssize_t DgramSock::RecvMsg(msghdr& msg, int flags) {

@@ -2,11 +2,36 @@
 // -> ip_local_deliver_finish -> the protocol's handler (Linux
 // net/ipv4/ip_input.c). A host does not forward: packets for other
 // addresses are counted (InAddrErrors) and dropped.
+#include <cstring>
+
 #include "net/ipv4/icmp.h"
 #include "net/ipv4/inet.h"
 #include "net/ipv4/ip_fragment.h"
 
 namespace usnet {
+
+namespace {
+// Linux ip_fast_csum: an IPv4 header is ihl whole 32-bit words, so its sum
+// needs no tail handling; a 64-bit accumulator takes the (at most 15) words
+// without carries. Same result as CsumFold(CsumPartial(p, hlen, 0)).
+inline uint16_t IpFastCsum(const std::byte* p, size_t hlen) {
+  uint64_t s = 0;
+  size_t i = 0;
+  for (; i < kIpv4MinHeaderLen; i += 4) {  // fixed count: unrolled
+    uint32_t w;
+    std::memcpy(&w, p + i, 4);
+    s += w;
+  }
+  for (; i < hlen; i += 4) {  // options
+    uint32_t w;
+    std::memcpy(&w, p + i, 4);
+    s += w;
+  }
+  s = (s & 0xffffffff) + (s >> 32);
+  s = (s & 0xffffffff) + (s >> 32);
+  return CsumFold(static_cast<uint32_t>(s));
+}
+}  // namespace
 
 // ip_rcv + ip_rcv_core: validate the header in Linux's order (version and
 // ihl, then the checksum, then the lengths), trim link-layer padding.
@@ -23,7 +48,7 @@ void Inet::Rcv(SkbPtr skb) {
   const size_t hlen = size_t{vihl & 0xfu} * 4;
   if ((vihl >> 4) != 4 || hlen < kIpv4MinHeaderLen) return hdr_error(DropReason::kIP_INHDR);
   if (hlen > b.size()) return hdr_error(DropReason::kHDR_TRUNC);
-  if (skb->ip_summed != CsumState::kUnnecessary && CsumFold(CsumPartial(b.data(), hlen, 0)) != 0) {
+  if (skb->ip_summed != CsumState::kUnnecessary && IpFastCsum(b.data(), hlen) != 0) {
     ipext_mib.Inc(IpExtMib::kInCsumErrors);
     return hdr_error(DropReason::kIP_CSUM);
   }

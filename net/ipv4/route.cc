@@ -21,31 +21,39 @@ absl::Status Fib::Add(const Route& r) {
   v.push_back(norm);
   std::sort(v.begin(), v.end(), [](const Route& a, const Route& b) { return a.metric < b.metric; });
   lengths_present_ |= uint64_t{1} << norm.dst.len;
+  cache_.Clear();
   return absl::OkStatus();
 }
 
 bool Fib::Remove(Ipv4Prefix dst, int metric) {
+  if (dst.len < 0 || dst.len > 32) return false;
   auto& m = by_len_[dst.len];
   auto it = m.find(dst.network().value());
   if (it == m.end()) return false;
   auto& v = it->second;
   auto r = std::find_if(v.begin(), v.end(), [&](const Route& e) { return e.metric == metric; });
   if (r == v.end()) return false;
+  cache_.Clear();
   v.erase(r);
   if (v.empty()) m.erase(it);
   if (m.empty()) lengths_present_ &= ~(uint64_t{1} << dst.len);
   return true;
 }
 
-const Route* Fib::Lookup(Ipv4Addr dst) const {
+const Route* Fib::LookupMiss(Ipv4Addr dst) const {
+  const Route* found = nullptr;
   uint64_t lens = lengths_present_;
   while (lens != 0) {
     int len = 63 - __builtin_clzll(lens);  // longest present first
     lens &= ~(uint64_t{1} << len);
     auto it = by_len_[len].find(dst.value() & Ipv4Prefix::MaskOf(len));
-    if (it != by_len_[len].end()) return &it->second.front();  // lowest metric
+    if (it != by_len_[len].end()) {
+      found = &it->second.front();  // lowest metric
+      break;
+    }
   }
-  return nullptr;
+  cache_.Slot(dst) = {dst.value(), true, found};
+  return found;
 }
 
 std::vector<Route> Fib::Dump() const {

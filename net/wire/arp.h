@@ -1,4 +1,5 @@
-// ARP for IPv4 over Ethernet (RFC 826): htype 1, ptype 0x0800, hlen 6,
+// ARP for IPv4 over Ethernet (RFC 826): htype 1 (or 6, IEEE 802, which
+// Linux's arp_process also accepts on Ethernet), ptype 0x0800, hlen 6,
 // plen 4; 28 bytes. Anything else parses as kUnsupported.
 #pragma once
 
@@ -20,7 +21,8 @@ class ArpView {
   ArpView() = default;
   static ParseResult<ArpView> Parse(std::span<const std::byte> b) {
     if (b.size() < 8) return ParseError::kTruncated;
-    if (LoadBe16(b.data()) != 1 || LoadBe16(b.data() + 2) != 0x0800 || Load8(b.data() + 4) != 6 ||
+    const uint16_t htype = LoadBe16(b.data());
+    if ((htype != 1 && htype != 6) || LoadBe16(b.data() + 2) != 0x0800 || Load8(b.data() + 4) != 6 ||
         Load8(b.data() + 5) != 4) {
       return ParseError::kUnsupported;
     }

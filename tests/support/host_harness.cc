@@ -21,7 +21,7 @@ HostHarness::~HostHarness() = default;
 void HostHarness::Inject(std::span<const std::byte> frame) {
   SkbPtr skb = host.core().AllocSkb(kRxHeadroom, frame.size());
   USNET_CHECK(skb);
-  std::memcpy(skb->Put(frame.size()), frame.data(), frame.size());
+  if (!frame.empty()) std::memcpy(skb->Put(frame.size()), frame.data(), frame.size());
   dev->Receive(std::move(skb));
 }
 
@@ -35,14 +35,14 @@ uint64_t HostHarness::Counter(std::string_view name) {
 
 Bytes HostHarness::AsBytes(std::string_view s) {
   Bytes b(s.size());
-  std::memcpy(b.data(), s.data(), s.size());
+  if (!s.empty()) std::memcpy(b.data(), s.data(), s.size());
   return b;
 }
 
 Bytes HostHarness::EthFrame(MacAddr src, MacAddr dst, uint16_t type, std::span<const std::byte> payload) {
   Bytes f(kEthHeaderLen + payload.size());
   EthRepr{dst, src, type}.Emit(f.data());
-  std::memcpy(f.data() + kEthHeaderLen, payload.data(), payload.size());
+  if (!payload.empty()) std::memcpy(f.data() + kEthHeaderLen, payload.data(), payload.size());
   return f;
 }
 
@@ -51,7 +51,7 @@ Bytes HostHarness::IpPacket(const IpSpec& s, std::span<const std::byte> payload)
   Ipv4Repr{.src = s.src, .dst = s.dst, .protocol = s.protocol, .ttl = s.ttl, .tos = 0, .id = s.id,
            .df = s.df, .mf = s.mf, .frag_offset = s.frag_offset, .payload_len = payload.size()}
       .Emit(p.data());
-  std::memcpy(p.data() + kIpv4MinHeaderLen, payload.data(), payload.size());
+  if (!payload.empty()) std::memcpy(p.data() + kIpv4MinHeaderLen, payload.data(), payload.size());
   return p;
 }
 
@@ -62,7 +62,7 @@ Bytes HostHarness::IpFrame(const IpSpec& s, std::span<const std::byte> payload) 
 
 Bytes HostHarness::UdpFrame(const UdpSpec& s) {
   Bytes u(kUdpHeaderLen + s.payload.size());
-  std::memcpy(u.data() + kUdpHeaderLen, s.payload.data(), s.payload.size());
+  if (!s.payload.empty()) std::memcpy(u.data() + kUdpHeaderLen, s.payload.data(), s.payload.size());
   UdpRepr{Port(s.sport), Port(s.dport), s.payload.size()}.Emit(u.data(), s.ip.src, s.ip.dst);
   if (s.bad_checksum) u[6] ^= std::byte{0x55};
   IpSpec ip = s.ip;
@@ -73,7 +73,7 @@ Bytes HostHarness::UdpFrame(const UdpSpec& s) {
 Bytes HostHarness::IcmpFrame(const IpSpec& ip, uint8_t type, uint8_t code, uint32_t rest,
                              std::span<const std::byte> data) {
   Bytes m(kIcmpHeaderLen + data.size());
-  std::memcpy(m.data() + kIcmpHeaderLen, data.data(), data.size());
+  if (!data.empty()) std::memcpy(m.data() + kIcmpHeaderLen, data.data(), data.size());
   IcmpRepr{type, code, rest}.Emit(m.data(), data.size());
   IpSpec s = ip;
   s.protocol = kIpProtoIcmp;

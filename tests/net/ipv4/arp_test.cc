@@ -242,7 +242,7 @@ TEST(Arp, MalformedPacketsAreDroppedAndCounted) {
   Bytes truncated(good.begin(), good.begin() + kEthHeaderLen + 20);
   h.Inject(truncated);
   Bytes bad_htype = good;
-  bad_htype[kEthHeaderLen + 1] = std::byte{6};  // htype 6 (IEEE 802)
+  bad_htype[kEthHeaderLen + 1] = std::byte{32};  // htype 32 (InfiniBand)
   h.Inject(bad_htype);
   Bytes bad_op = good;
   bad_op[kEthHeaderLen + 7] = std::byte{9};
