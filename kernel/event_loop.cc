@@ -17,7 +17,7 @@ struct EventLoop::FdEntry {
 };
 
 EventLoop::EventLoop(Clock& clock, LoopConfig config)
-    : clock_(clock), config_(config), now_(clock.Now()), timers_(now_) {
+    : clock_(clock), config_(config), now_(clock.Now()), now_ns_(absl::ToUnixNanos(now_)), timers_(now_) {
   epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
   wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   USNET_CHECK(epoll_fd_ >= 0 && wake_fd_ >= 0);
@@ -136,6 +136,7 @@ bool EventLoop::RunDeferred() {
 
 bool EventLoop::RunOnce() {
   now_ = clock_.Now();
+  now_ns_ = absl::ToUnixNanos(now_);
   bool did = hrtimers_.Run(now_) > 0;
   did |= timers_.Run(now_) > 0;
   did |= NetRxAction();

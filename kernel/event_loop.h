@@ -80,6 +80,9 @@ class EventLoop {
   Clock& clock() { return clock_; }
   // The time of the current round (like jiffies: read once per round).
   absl::Time now() const { return now_; }
+  // The same instant as nanoseconds since the Unix epoch (for timestamps on
+  // the per-packet path, without an absl conversion per packet).
+  int64_t now_ns() const { return now_ns_; }
   TimerWheel& timers() { return timers_; }
   HrTimerQueue& hrtimers() { return hrtimers_; }
   const SoftnetStats& softnet() const { return softnet_; }
@@ -126,6 +129,7 @@ class EventLoop {
   Clock& clock_;
   LoopConfig config_;
   absl::Time now_;
+  int64_t now_ns_ = 0;
   TimerWheel timers_;
   HrTimerQueue hrtimers_;
   SoftnetStats softnet_;

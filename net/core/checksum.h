@@ -12,6 +12,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <vector>
 
 #include "net/core/addr.h"
 
@@ -41,6 +42,17 @@ inline uint32_t CsumBlockAdd(uint32_t sum, uint32_t block, size_t offset) {
 
 // The IPv4 pseudo-header (src, dst, zero, protocol, length) as a partial sum.
 uint32_t PseudoHeaderSum(Ipv4Addr src, Ipv4Addr dst, uint8_t protocol, uint16_t length);
+
+namespace internal {
+// Every CsumPartial implementation this CPU can run (scalar always; AVX2,
+// AVX-512 when present), so tests can check each against a reference: the
+// dispatcher only ever exercises the fastest.
+struct CsumImpl {
+  const char* name;
+  uint32_t (*fn)(const std::byte* data, size_t len, uint32_t sum);
+};
+std::vector<CsumImpl> CsumImplementations();
+}  // namespace internal
 
 // Reads/writes a 16-bit checksum field exactly as stored (native order).
 inline uint16_t LoadCsum(const std::byte* p) {

@@ -61,7 +61,7 @@ void NetCore::AddPacketHandler(uint16_t ethertype, PacketHandler* h) {
 }
 
 void NetCore::HandleRx(SkbPtr skb) {
-  skb->tstamp_ns = absl::ToUnixNanos(loop_.now());
+  skb->tstamp_ns = loop_.now_ns();
   skb->SetMacHeader();
   PacketHandler* link = link_handlers_[static_cast<int>(skb->dev->type())];
   if (link != nullptr) {
@@ -91,7 +91,7 @@ void NetCore::DevQueueXmit(SkbPtr skb) {
     Drop(std::move(skb), DropReason::kDEV_READY);
     return;
   }
-  skb->tstamp_ns = absl::ToUnixNanos(loop_.now());
+  skb->tstamp_ns = loop_.now_ns();
   dev->StartXmit(std::move(skb));
 }
 
