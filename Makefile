@@ -43,8 +43,9 @@ asan: test-deps
 # libFuzzer targets (clang); FUZZ_SECONDS bounds each run.
 FUZZ_SECONDS ?= 60
 fuzz: test-deps
-	@$(MAKE) --no-print-directory build BUILD=build-fuzz BUILD_TYPE=Debug \
-	  CMAKE_ARGS="-DUSNET_FUZZ=ON -DCMAKE_CXX_COMPILER=clang++"
+	@cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DUSNET_FUZZ=ON \
+	  -DCMAKE_CXX_COMPILER=clang++ >/dev/null
+	@cmake --build build-fuzz -j $(JOBS) --target usnet_fuzzers
 	@tools/run-fuzzers.sh build-fuzz $(FUZZ_SECONDS)
 
 format:

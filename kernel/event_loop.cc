@@ -119,17 +119,35 @@ bool EventLoop::NetRxAction() {
   return true;
 }
 
+void EventLoop::CancelDefer(Work* w) {
+  if (!w->queued_) return;
+  Work* prev = nullptr;
+  for (Work* p = work_head_; p != nullptr; prev = p, p = p->next_) {
+    if (p != w) continue;
+    (prev ? prev->next_ : work_head_) = w->next_;
+    if (work_tail_ == w) work_tail_ = prev;
+    break;
+  }
+  w->next_ = nullptr;
+  w->queued_ = false;
+}
+
 bool EventLoop::RunDeferred() {
   if (work_head_ == nullptr) return false;
-  // Run only what was queued before we started; new work waits a round.
-  Work* w = work_head_;
-  work_head_ = work_tail_ = nullptr;
-  while (w != nullptr) {
-    Work* next = w->next_;
-    w->queued_ = false;
+  // Run what was queued before we started, one at a time from the live
+  // list (so CancelDefer works from inside a callback); new work waits for
+  // the next round.
+  Work* last = work_tail_;
+  for (;;) {
+    Work* w = work_head_;
+    if (w == nullptr) break;
+    work_head_ = w->next_;
+    if (work_head_ == nullptr) work_tail_ = nullptr;
     w->next_ = nullptr;
+    w->queued_ = false;
+    const bool was_last = (w == last);
     w->fn_(w->ctx_);
-    w = next;
+    if (was_last) break;
   }
   return true;
 }

@@ -96,6 +96,8 @@ class EventLoop {
   // A PollTask must not be destroyed while scheduled.
   void CancelNapi(PollTask* t);
   void Defer(Work* w);
+  // Removes `w` from the deferred queue (before its owner dies).
+  void CancelDefer(Work* w);
 
   // Real-time interrupt sources: `fn` runs in the loop when `fd` is readable.
   using FdHandler = std::function<void()>;

@@ -47,7 +47,14 @@ void SysctlTable::AddIntVec(std::string name, std::span<int> fields, int min, in
                             bool ordered, std::string help) {
   USNET_CHECK(!fields.empty() && min <= max);
   auto [it, inserted] =
-      entries_.emplace(Normalize(name), Entry{fields, min, max, ordered, std::move(help)});
+      entries_.emplace(Normalize(name), Entry{fields, min, max, ordered, std::move(help), nullptr, {}});
+  USNET_CHECK(inserted);
+}
+
+void SysctlTable::AddString(std::string name, std::string* field,
+                            std::function<absl::Status(std::string_view)> validate, std::string help) {
+  Entry e{{}, 0, 0, false, std::move(help), field, std::move(validate)};
+  auto [it, inserted] = entries_.emplace(Normalize(name), std::move(e));
   USNET_CHECK(inserted);
 }
 
@@ -57,6 +64,16 @@ absl::Status SysctlTable::Set(std::string_view name, std::string_view value) {
     return absl::NotFoundError(absl::StrCat("unknown sysctl '", std::string(name), "'"));
   }
   Entry& e = it->second;
+  if (e.str != nullptr) {
+    absl::string_view v = absl::StripAsciiWhitespace(absl::string_view(value.data(), value.size()));
+    if (e.validate) {
+      if (absl::Status s = e.validate(std::string_view(v.data(), v.size())); !s.ok()) {
+        return absl::InvalidArgumentError(absl::StrCat(std::string(name), ": ", s.message()));
+      }
+    }
+    *e.str = std::string(v);
+    return absl::OkStatus();
+  }
   std::vector<absl::string_view> parts =
       absl::StrSplit(absl::string_view(value.data(), value.size()), absl::ByAnyChar(" \t"),
                      absl::SkipEmpty());
@@ -91,6 +108,7 @@ absl::StatusOr<std::string> SysctlTable::Get(std::string_view name) const {
   if (it == entries_.end()) {
     return absl::NotFoundError(absl::StrCat("unknown sysctl '", std::string(name), "'"));
   }
+  if (it->second.str != nullptr) return *it->second.str;
   return absl::StrJoin(it->second.fields, "\t");
 }
 

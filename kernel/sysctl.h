@@ -10,6 +10,7 @@
 //   absl::StatusOr<std::string> v = t.Get("net.core.somaxconn");   // "128"
 #pragma once
 
+#include <functional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -31,6 +32,11 @@ class SysctlTable {
   void AddIntVec(std::string name, std::span<int> fields, int min, int max, bool ordered,
                  std::string help = "");
 
+  // A string knob (net.ipv4.tcp_congestion_control); `validate` refuses
+  // values (returning the error to show) before they are stored.
+  void AddString(std::string name, std::string* field,
+                 std::function<absl::Status(std::string_view)> validate, std::string help = "");
+
   absl::Status Set(std::string_view name, std::string_view value);
   absl::StatusOr<std::string> Get(std::string_view name) const;
   // "name=value" (as `sysctl -w` and usnetd --sysctl take it).
@@ -48,6 +54,8 @@ class SysctlTable {
     int min, max;
     bool ordered;
     std::string help;
+    std::string* str = nullptr;  // a string knob when set
+    std::function<absl::Status(std::string_view)> validate;
   };
   static std::string Normalize(std::string_view name);
   absl::flat_hash_map<std::string, Entry> entries_;

@@ -23,7 +23,11 @@ NetCore::NetCore(EventLoop& loop, SkbPool& pool, std::string hostname, uint64_t 
   sysctl_.AddInt("net.core.wmem_max", &config_.wmem_max, 256, INT_MAX);
 }
 
-NetCore::~NetCore() = default;
+NetCore::~NetCore() {
+  // Devices may drop what they still hold as they go: the counters and the
+  // pool they report to must outlive them.
+  devices_.clear();
+}
 
 NetDevice* NetCore::AddDevice(std::unique_ptr<NetDevice> dev) {
   NetDevice* d = dev.get();

@@ -282,7 +282,8 @@ void ArpTable::Rcv(SkbPtr skb) {
   auto v = ArpView::Parse(skb->cspan());
   if (!v || (v->op() != kArpOpRequest && v->op() != kArpOpReply) ||
       v->sender_ip().IsMulticast() || v->target_ip().IsMulticast() ||
-      v->sender_mac().IsMulticast()) {
+      v->target_ip().IsLoopback() || v->sender_mac().IsMulticast()) {
+    // (arp_process refuses loopback targets: route_localnet is off.)
     inet_.core().Drop(std::move(skb), DropReason::kARP_INVALID);
     return;
   }

@@ -131,8 +131,11 @@ void Icmp::Reply(Ipv4Addr src, Ipv4Addr dst, uint8_t tos, uint8_t type, uint8_t 
 }
 
 void Icmp::Send(const SkBuff& skb_in, uint8_t type, uint8_t code, uint32_t info) {
-  auto ip = Ipv4View::Parse({skb_in.network_header(),
-                             static_cast<size_t>(skb_in.tail() - skb_in.network_header())});
+  // The offending packet may have been trimmed (UDP cuts to its length
+  // field): like __icmp_send, only its IP header must be there.
+  const std::span<const std::byte> in{skb_in.network_header(),
+                                      static_cast<size_t>(skb_in.tail() - skb_in.network_header())};
+  auto ip = Ipv4View::ParseQuoted(in);
   if (!ip) return;
   // RFC 1122 3.2.2: no error about a non-first fragment, a packet sent to a
   // broadcast or multicast address, from a non-unicast source, or about an
@@ -160,7 +163,7 @@ void Icmp::Send(const SkBuff& skb_in, uint8_t type, uint8_t code, uint32_t info)
   if (!to_self && !PeerAllow(dst, type, code)) return;
   // Quote the IP header and as much payload as fits in 576 bytes.
   const size_t room = std::min<size_t>(rt->mtu, kIcmpErrorMax) - kIpv4MinHeaderLen - kIcmpHeaderLen;
-  const size_t quote = std::min<size_t>(ip->total_len(), room);
+  const size_t quote = std::min({size_t{ip->total_len()}, in.size(), room});
   const uint8_t tos = static_cast<uint8_t>((ip->tos() & 0x1e) | 0xc0);  // IPTOS_PREC_INTERNETCONTROL
   const uint32_t rest = (type == kIcmpDestUnreach && code == kIcmpFragNeeded) ? (info & 0xffff)
                         : (type == kIcmpParameterProb) ? (info << 24) : 0;

@@ -151,6 +151,14 @@ SkbPtr IpFrags::Reassemble(Queue& q) {
   SkBuff* first = q.frags.front();
   const FragCb& fcb = first->Cb<FragCb>();
   const size_t total = fcb.hlen + q.len;
+  if (total > kIpv4MaxPacket) {
+    // Linux ip_frag_reasm (out_oversize): the head's header plus the payload
+    // must fit in 64 KiB. Each fragment was checked against its own header
+    // length only, and the head may carry options the others lack.
+    inet_.ip_mib.Inc(IpMib::kReasmFails);
+    Kill(q, DropReason::kPKT_TOO_BIG);
+    return SkbPtr();
+  }
   SkbPtr skb = inet_.core().AllocSkb(kRxHeadroom, total);
   if (!skb) {
     inet_.ip_mib.Inc(IpMib::kReasmFails);

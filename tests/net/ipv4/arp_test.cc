@@ -264,3 +264,18 @@ TEST(Arp, UnusedStaleEntriesAreCollected) {
 
 }  // namespace
 }  // namespace usnet
+
+namespace usnet {
+namespace {
+
+// Found by the fuzzer: Linux's arp_process refuses loopback targets.
+TEST(Arp, RequestForALoopbackAddressIsDropped) {
+  testing::HostHarness h;
+  h.Inject(testing::HostHarness::ArpFrame(kArpOpRequest, MacAddr::Local(1), Ipv4Addr::FromOctets(10, 0, 0, 1),
+                                          MacAddr(), Ipv4Addr::FromOctets(127, 0, 0, 1), MacAddr::Broadcast()));
+  EXPECT_TRUE(h.sent().empty());
+  EXPECT_EQ(h.Drops(DropReason::kARP_INVALID), 1u);
+}
+
+}  // namespace
+}  // namespace usnet

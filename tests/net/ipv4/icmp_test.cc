@@ -289,3 +289,25 @@ TEST(IcmpErrno, LinuxTable) {
 
 }  // namespace
 }  // namespace usnet
+
+namespace usnet {
+namespace {
+
+// Found by the fuzzer: UDP trims the packet to its length field, and the
+// port unreachable must still go out (Linux needs only the IP header).
+TEST(Icmp, PortUnreachableForDatagramShorterThanItsIpPayload) {
+  testing::HostHarness h;
+  h.host.inet().arp().AddPermanent(Ipv4Addr::FromOctets(10, 0, 0, 1), h.dev, MacAddr::Local(1));
+  testing::Bytes f = testing::HostHarness::UdpFrame({.dport = 5555, .payload = "abcdefgh"});
+  // Claim a UDP length 4 bytes short of the IP payload (checksum 0: none).
+  const size_t udp = kEthHeaderLen + kIpv4MinHeaderLen;
+  f[udp + 5] = std::byte{12};
+  f[udp + 6] = f[udp + 7] = std::byte{0};
+  h.Inject(f);
+  EXPECT_EQ(h.Counter("UdpNoPorts"), 1u);
+  EXPECT_EQ(h.Counter("IcmpOutDestUnreachs"), 1u);
+  ASSERT_EQ(h.sent().size(), 1u);
+}
+
+}  // namespace
+}  // namespace usnet

@@ -208,3 +208,31 @@ TEST_F(Reassembly, DisagreeingLastFragmentsDiscardTheQueue) {
 
 }  // namespace
 }  // namespace usnet
+
+namespace usnet {
+namespace {
+
+// Found by the fuzzer: a head fragment with options and a tail without can
+// each pass their own size check yet add up to more than 65535 bytes.
+TEST_F(Reassembly, HeadWithOptionsCannotPushTheDatagramPast65535) {
+  // Head: 60-byte header (40 bytes of NOP options) + 65440 bytes, MF: a
+  // 65500-byte packet, legal on its own.
+  testing::Bytes head = testing::HostHarness::IpPacket({.protocol = kIpProtoUdp, .id = 9, .mf = true},
+                                                       testing::Bytes(65440, std::byte{1}));
+  head.insert(head.begin() + kIpv4MinHeaderLen, 40, std::byte{1});  // NOPs
+  head[0] = std::byte{0x4f};                                         // ihl 15
+  StoreBe16(head.data() + 2, static_cast<uint16_t>(head.size()));
+  Ipv4UpdateChecksum(head.data());
+  h.Inject(testing::HostHarness::EthFrame(MacAddr::Local(1), MacAddr::Local(2), kEthPIp, head));
+  // Tail: 20-byte header + 36 bytes at 65440: the payload ends at 65476, and
+  // 60 + 65476 = 65536 bytes would not fit an IPv4 datagram.
+  testing::IpSpec t{.protocol = kIpProtoUdp, .id = 9, .frag_offset = 65440};
+  h.Inject(testing::HostHarness::IpFrame(t, testing::Bytes(36, std::byte{2})));
+  EXPECT_EQ(Received(), "");
+  EXPECT_EQ(h.Counter("IpReasmOKs"), 0u);
+  EXPECT_GE(h.Counter("IpReasmFails"), 1u);
+  EXPECT_EQ(h.host.inet().frags().queues(), 0u);
+}
+
+}  // namespace
+}  // namespace usnet
