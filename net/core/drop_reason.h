@@ -47,6 +47,22 @@ namespace usnet {
   X(QUEUE_PURGE)        /* queue flushed at teardown */                         \
   X(TCP_CSUM)           /* bad TCP checksum */                                  \
   X(TCP_INVALID)        /* malformed TCP segment */                            \
+  X(TCP_FLAGS)          /* flags that make no sense in this state */          \
+  X(TCP_RESET)          /* a RST (accepted, or challenged) */                  \
+  X(TCP_INVALID_SYN)    /* SYN on a synchronized connection (RFC 5961) */     \
+  X(TCP_OLD_SEQUENCE)   /* entirely before the receive window */              \
+  X(TCP_INVALID_SEQUENCE) /* beyond the receive window */                     \
+  X(TCP_RFC7323_PAWS)   /* timestamp older than ts_recent (PAWS) */           \
+  X(TCP_OLD_DATA)       /* data we already have */                            \
+  X(TCP_OVERWINDOW)     /* data beyond the window */                          \
+  X(TCP_ZEROWINDOW)     /* data while our window is zero */                   \
+  X(TCP_OFOMERGE)       /* out-of-order data we already hold */               \
+  X(TCP_OFO_DROP)       /* out-of-order queue over memory */                  \
+  X(TCP_RCVQ_DROP)      /* receive queue over memory */                       \
+  X(TCP_ACK_UNSENT_DATA) /* acknowledges what we never sent */                \
+  X(TCP_TOO_OLD_ACK)    /* acknowledges what is far behind */                  \
+  X(TCP_LISTEN_OVERFLOW) /* SYN or ACK a full listen queue refused */         \
+  X(TCP_CLOSE)          /* socket closed */                                    \
   X(INVALID_PROTO)      /* not allowed here (echo to broadcast, ...) */
 
 enum class DropReason : uint16_t {
