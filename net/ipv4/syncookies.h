@@ -37,6 +37,7 @@
 #include "net/core/addr.h"
 #include "net/core/siphash.h"
 #include "net/ipv4/tcp_seq.h"
+#include "net/wire/tcp.h"  // kTcpMaxWscale (TCP_MAX_WSCALE)
 
 namespace usnet {
 
@@ -96,7 +97,6 @@ inline constexpr uint32_t kTsMask = (uint32_t{1} << kTsBits) - 1;  // TSMASK
 inline constexpr uint32_t kTsOptWscaleMask = 0xf;                  // TS_OPT_WSCALE_MASK
 inline constexpr uint32_t kTsOptSack = uint32_t{1} << 4;           // TS_OPT_SACK
 inline constexpr uint32_t kTsOptEcn = uint32_t{1} << 5;            // TS_OPT_ECN
-inline constexpr uint8_t kTcpMaxWscale = 14;                       // TCP_MAX_WSCALE
 
 // Linux cookie_init_timestamp: the TSval (before the per-peer ts_off is
 // added) of a cookie SYN-ACK sent at ts_now_ms (tcp_time_stamp, ms). The

@@ -33,9 +33,11 @@ class CaptureDevice final : public NetDevice {
   void StartXmit(SkbPtr skb) override {
     ++stats_.tx_packets;
     sent.emplace_back(skb->data(), skb->tail());
+    sent_at.push_back(core_->loop().clock().Now());
     core_->Consume(std::move(skb));
   }
   std::vector<Bytes> sent;
+  std::vector<absl::Time> sent_at;  // when each frame left
 };
 
 struct IpSpec {
@@ -67,6 +69,10 @@ class HostHarness {
   void Inject(std::span<const std::byte> frame);
   void Run(absl::Duration d) { loop.RunFor(d); }
   std::vector<Bytes>& sent() { return dev->sent; }
+  void ClearSent() {
+    dev->sent.clear();
+    dev->sent_at.clear();
+  }
   uint64_t Counter(std::string_view name);
   uint64_t Drops(DropReason r) { return host.core().drops().Get(r); }
 

@@ -169,7 +169,7 @@ TEST(Arp, StaleUseGoesToDelayThenUnicastProbesThenFails) {
   h.Inject(ReplyFromPeer());
   h.Run(absl::Seconds(50));
   ASSERT_EQ(State(h, kPeer), NudState::kStale);
-  h.sent().clear();
+  h.ClearSent();
   SendToPeer(h, fd);  // sent at once with the stale address
   ASSERT_EQ(h.sent().size(), 1u);
   EXPECT_FALSE(AsArp(h.sent()[0]));

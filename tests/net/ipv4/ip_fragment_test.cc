@@ -130,7 +130,7 @@ TEST_F(Reassembly, TimeoutAfterIpfragTimeSendsTimeExceededWhenFirstFragmentCame)
   h.Inject(Frag(d, 2960, 48, false));
   h.Run(absl::Milliseconds(29999));
   EXPECT_EQ(h.Counter("IpReasmTimeout"), 0u);
-  h.sent().clear();
+  h.ClearSent();
   h.Run(absl::Milliseconds(1));
   EXPECT_EQ(h.Counter("IpReasmTimeout"), 1u);
   EXPECT_EQ(h.Counter("IpReasmFails"), 1u);
