@@ -9,11 +9,14 @@ Stack::Stack(EventLoop& loop, SkbPool& pool, std::string name, uint64_t seed)
     : core_(loop, pool, std::move(name), seed), eth_(core_) {
   core_.SetLinkHandler(DeviceType::kEther, &eth_);
   inet_ = std::make_unique<Inet>(core_);
+  tcp_ = std::make_unique<Tcp>(*inet_);
   // Drop reasons last, after the SNMP groups (nstat lists groups in order).
   core_.mibs().Add("Drop_", kDropReasonNames, core_.drops().values());
 }
 
-Stack::~Stack() = default;
+Stack::~Stack() {
+  tcp_.reset();  // TCP's sockets and timers go before IP they sit on
+}
 
 absl::Status Stack::AddAddress(std::string_view dev, std::string_view prefix) {
   NetDevice* d = core_.FindDevice(dev);

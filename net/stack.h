@@ -19,6 +19,7 @@
 #include "net/core/net_core.h"
 #include "net/ethernet/eth.h"
 #include "net/ipv4/inet.h"
+#include "net/ipv4/tcp.h"
 
 namespace usnet {
 
@@ -32,6 +33,7 @@ class Stack {
   const std::string& name() const { return core_.hostname(); }
   NetCore& core() { return core_; }
   Inet& inet() { return *inet_; }
+  Tcp& tcp() { return *tcp_; }
   EventLoop& loop() { return core_.loop(); }
   SysctlTable& sysctl() { return core_.sysctl(); }
 
@@ -52,6 +54,7 @@ class Stack {
   NetCore core_;
   EthLinkLayer eth_;
   std::unique_ptr<Inet> inet_;
+  std::unique_ptr<Tcp> tcp_;
 };
 
 }  // namespace usnet

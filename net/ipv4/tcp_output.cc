@@ -1,0 +1,423 @@
+// TCP transmission (Linux net/ipv4/tcp_output.c). Data sits on the write
+// queue in MSS-sized skbs until the congestion window, the peer's window
+// and Nagle allow it out; what is sent moves to the retransmit queue and a
+// clone goes to IP (the original stays for retransmission: no payload
+// copy). Control segments (ACK, RST, window probes) are built fresh.
+#include <algorithm>
+#include <cstring>
+
+#include "net/ipv4/tcp.h"
+
+namespace usnet {
+
+namespace {
+constexpr uint8_t kAckSched = 1, kAckTimer = 2, kAckPushed = 4, kAckNow = 8;
+constexpr absl::Duration kDelackMax = absl::Milliseconds(200);
+constexpr absl::Duration kAtoMin = absl::Milliseconds(40);
+}  // namespace
+
+uint32_t TcpSock::CurrentMss() const { return mss_cache_; }
+
+// tcp_sync_mss: MSS from the path MTU (0: keep), the peer's MSS option and
+// TCP_MAXSEG, less the timestamp option when in use.
+void TcpSock::SyncMss(uint32_t pmtu) {
+  uint32_t mtu = pmtu;
+  if (mtu == 0) {
+    std::optional<RouteResult> rt = inet_.RouteOutput(daddr_, rcv_saddr_);
+    mtu = rt ? rt->mtu : 576;
+  }
+  uint32_t mss = mtu - kIpv4MinHeaderLen - kTcpMinHeaderLen;
+  mss = std::min<uint32_t>(mss, rx_opt_.mss_clamp);
+  if (rx_opt_.user_mss) mss = std::min<uint32_t>(mss, rx_opt_.user_mss);
+  if (rx_opt_.tstamp_ok) mss -= 12;  // TCPOLEN_TSTAMP_ALIGNED
+  mss_cache_ = std::max<uint32_t>(mss, 48);  // TCP_MIN_SND_MSS less options
+  cc_.mss = mss_cache_;
+}
+
+// __tcp_select_window: free receive space, never growing past rcv_ssthresh,
+// rounded to the MSS without scaling or to the scale granule with it; a
+// zero window when little space is left (receiver SWS avoidance).
+uint32_t TcpSock::SelectWindowPeek() const {
+  const int adv = tcp_.config().tcp_adv_win_scale;
+  auto win_from_space = [adv](int64_t space) {
+    if (space <= 0) return int64_t{0};
+    return adv > 0 ? space - (space >> adv) : space >> -adv;
+  };
+  int64_t mss = rcv_mss_;
+  int64_t free_space = win_from_space(static_cast<int64_t>(rcvbuf_) - static_cast<int64_t>(rmem_alloc_));
+  const int64_t allowed = win_from_space(rcvbuf_);
+  const int64_t full = std::min<int64_t>(window_clamp_, allowed);
+  if (mss > full) {
+    mss = full;
+    if (mss <= 0) return 0;
+  }
+  const int ws = rx_opt_.rcv_wscale;
+  if (free_space < (full >> 1)) {
+    free_space &= ~((int64_t{1} << ws) - 1);
+    if (free_space < (allowed >> 4) || free_space < mss) return 0;
+  }
+  if (free_space > rcv_ssthresh_) free_space = rcv_ssthresh_;
+  int64_t window;
+  if (ws) {
+    window = (free_space + (int64_t{1} << ws) - 1) & ~((int64_t{1} << ws) - 1);
+  } else {
+    window = rcv_wnd_;
+    if (window <= free_space - mss || window > free_space) {
+      window = (free_space / std::max<int64_t>(mss, 1)) * mss;
+    } else if (mss == full && free_space > window + (full >> 1)) {
+      window = free_space;
+    }
+  }
+  return static_cast<uint32_t>(std::max<int64_t>(window, 0));
+}
+
+// tcp_select_window: never shrink what we offered; remember the new edge.
+uint16_t TcpSock::SelectWindow() {
+  const uint32_t old_win = rcv_wnd_;
+  const uint32_t cur_win = ReceiveWindow(rcv_wup_, rcv_wnd_, rcv_nxt_);
+  uint32_t new_win = SelectWindowPeek();
+  const int ws = rx_opt_.rcv_wscale;
+  if (new_win < cur_win) {
+    if (new_win == 0) tcp_.ext.Inc(TcpExtMib::kTCPWantZeroWindowAdv);
+    new_win = (cur_win + (1u << ws) - 1) & ~((1u << ws) - 1);
+  }
+  rcv_wnd_ = new_win;
+  rcv_wup_ = rcv_nxt_;
+  new_win = std::min<uint32_t>(new_win, 65535u << ws);
+  new_win >>= ws;
+  if (new_win == 0) {
+    if (old_win) tcp_.ext.Inc(TcpExtMib::kTCPToZeroWindowAdv);
+  } else if (old_win == 0) {
+    tcp_.ext.Inc(TcpExtMib::kTCPFromZeroWindowAdv);
+  }
+  return static_cast<uint16_t>(new_win);
+}
+
+// tcp_grow_window: let the offered window grow as data arrives.
+void TcpSock::GrowWindow(uint32_t len) {
+  (void)len;
+  const int adv = tcp_.config().tcp_adv_win_scale;
+  const int64_t space = static_cast<int64_t>(rcvbuf_) - static_cast<int64_t>(rmem_alloc_);
+  const int64_t free_win = adv > 0 ? space - (space >> adv) : space >> -adv;
+  if (rcv_ssthresh_ < window_clamp_ && static_cast<int64_t>(rcv_ssthresh_) < free_win) {
+    rcv_ssthresh_ = std::min<uint32_t>(rcv_ssthresh_ + 2 * adv_mss_, window_clamp_);
+  }
+}
+
+// tcp_transmit_skb: a clone of `skb` (or, if an earlier clone still owns
+// the headroom, a counted copy) gets a TCP header with options and the
+// current ACK and window, and goes to IP.
+int TcpSock::TransmitSkb(SkBuff& skb, bool clone) {
+  (void)clone;
+  TcpSkbCb& cb = skb.Cb<TcpSkbCb>();
+  SkbPtr out;
+  if (skb.HeaderShared()) {
+    // The previous transmission of this data is still in flight with its
+    // headers in our headroom (a delayed or queued clone): copy.
+    out = core_.AllocSkb(kMaxHeaderRoom, skb.len());
+    if (!out) return -ENOBUFS;
+    std::byte* p = out->Put(skb.len());
+    core_.ledger().Copy(CopySite::kRetransmit, p, skb.data(), skb.len());
+  } else {
+    out = core_.pool().Clone(skb);
+  }
+  const bool syn = (cb.tcp_flags & kTcpSyn) != 0;
+  TcpRepr r;
+  r.src_port = sport_;
+  r.dst_port = dport_;
+  r.seq = cb.seq;
+  r.flags = cb.tcp_flags;
+  if (!(syn && !(cb.tcp_flags & kTcpAck))) {
+    r.flags |= kTcpAck;
+    r.ack = rcv_nxt_;
+  }
+  if (syn) {
+    // SYN and SYN-ACK: the unscaled window; every option we support.
+    r.window = static_cast<uint16_t>(std::min<uint32_t>(rcv_wnd_, 65535));
+    r.opts.mss = static_cast<uint16_t>(adv_mss_);
+    const TcpConfig& c = tcp_.config();
+    const bool synack = (cb.tcp_flags & kTcpAck) != 0;
+    r.opts.sack_permitted = synack ? rx_opt_.sack_ok : c.tcp_sack != 0;
+    if (synack ? rx_opt_.wscale_ok : c.tcp_window_scaling != 0) r.opts.wscale = rx_opt_.rcv_wscale;
+    if (synack ? rx_opt_.tstamp_ok : c.tcp_timestamps != 0) {
+      r.opts.has_timestamp = true;
+      r.opts.tsval = tcp_.TimestampMs() + ts_off_;
+      r.opts.tsecr = synack ? rx_opt_.ts_recent : 0;
+    }
+  } else {
+    r.window = SelectWindow();
+    if (rx_opt_.tstamp_ok) {
+      r.opts.has_timestamp = true;
+      r.opts.tsval = tcp_.TimestampMs() + ts_off_;
+      r.opts.tsecr = rx_opt_.ts_recent;
+    }
+    if (rx_opt_.sack_ok && (dsack_ || num_sacks_ > 0)) {
+      const int max_blocks = r.opts.has_timestamp ? 3 : 4;
+      int n = 0;
+      if (dsack_) {
+        r.opts.sack[n++] = duplicate_sack_;
+        dsack_ = false;
+      }
+      for (int i = 0; i < num_sacks_ && n < max_blocks; ++i) r.opts.sack[n++] = selective_acks_[i];
+      r.opts.num_sack = static_cast<uint8_t>(n);
+    }
+  }
+  const size_t hl = r.HeaderLen();
+  std::byte* h = out->Push(hl);
+  USNET_CHECK(h != nullptr);
+  r.Emit(h);
+  out->SetTransportHeader();
+  TcpFillChecksum(h, out->len(), rcv_saddr_, daddr_);
+  // tcp_event_ack_sent: this segment carries our ACK.
+  if (r.flags & kTcpAck) {
+    if (ack_quick_ > 0) --ack_quick_;
+    ack_pending_ = 0;
+    rcv_segs_since_ack_ = 0;
+    tcp_.timers().Cancel(delack_timer_);
+  }
+  const uint32_t data = skb.len();
+  if (data > 0) {
+    // tcp_event_data_sent: a reply soon after data came in means ping-pong.
+    const int64_t now = tcp_.now_ns();
+    if (now - lrcvtime_ns_ < absl::ToInt64Nanoseconds(ato_)) ack_pingpong_ = true;
+    lsndtime_ns_ = now;
+    ++data_segs_out_;
+    bytes_sent_ += data;
+  }
+  ++segs_out_;
+  return tcp_.OutputSegment(std::move(out), rcv_saddr_, daddr_, tos_);
+}
+
+// tcp_nagle_test (with Minshall's refinement): a short segment waits while
+// a previous short segment is unacknowledged, unless TCP_NODELAY; with
+// TCP_CORK it always waits. Full segments, the last FIN, and non-last
+// skbs go at once.
+bool TcpSock::NagleOk(const SkBuff& skb, uint32_t mss, bool last) const {
+  if (!last) return true;
+  const TcpSkbCb& cb = skb.Cb<TcpSkbCb>();
+  if (cb.tcp_flags & kTcpFin) return true;
+  if (skb.len() >= mss) return true;
+  if (cork_) return false;
+  if (nodelay_) return true;
+  const bool small_unacked = packets_out_ > 0 && snd_sml_ > snd_una_ && !(snd_sml_ > snd_nxt_);
+  return !small_unacked;
+}
+
+uint32_t TcpSock::SendWindowEnd() const { return (snd_una_ + snd_wnd_).value(); }
+
+// tcp_write_xmit: send what the windows and Nagle allow.
+void TcpSock::WriteXmit(bool push_one) {
+  if (state_ == TcpState::kSynSent || state_ == TcpState::kListen || state_ == TcpState::kClose) return;
+  const uint32_t mss = CurrentMss();
+  bool sent = false;
+  while (SkBuff* skb = write_queue_.front()) {
+    TcpSkbCb& cb = skb->Cb<TcpSkbCb>();
+    const uint32_t in_flight = InFlight(packets_out_, sacked_out_, lost_out_, retrans_out_);
+    if (in_flight >= cc_.snd_cwnd) break;  // tcp_cwnd_test
+    // tcp_snd_wnd_test: the whole segment must fit the peer's window.
+    const SeqNum end = skb->len() > mss ? cb.seq + mss : cb.end_seq;
+    if (end > snd_una_ + snd_wnd_) break;
+    if (!NagleOk(*skb, mss, SkbQueue::next(skb) == nullptr)) break;
+    if (cb.first_tx_ns == 0) cb.first_tx_ns = tcp_.now_ns();
+    cb.tx_ns = tcp_.now_ns();
+    if (TransmitSkb(*skb, true) != 0) break;
+    // tcp_event_new_data_sent.
+    SkbPtr moved = write_queue_.Unlink(skb);
+    rtx_queue_.PushBack(std::move(moved));
+    snd_nxt_ = cb.end_seq;
+    if (skb->len() < mss) snd_sml_ = cb.end_seq;
+    ++packets_out_;
+    tcp_.ext.Inc(TcpExtMib::kTCPOrigDataSent);
+    if (xmit_timer_kind_ != XmitTimer::kRetrans) ResetXmitTimer(rto_);
+    sent = true;
+    if (push_one) break;
+  }
+  // Nothing in flight, data waiting, window closed: probe it (persist timer).
+  if (!sent && packets_out_ == 0 && !write_queue_.empty() && xmit_timer_kind_ == XmitTimer::kNone) {
+    const TcpSkbCb& cb = write_queue_.front()->Cb<TcpSkbCb>();
+    if (cb.end_seq > snd_una_ + snd_wnd_) {
+      xmit_timer_kind_ = XmitTimer::kProbe0;
+      const absl::Duration when = std::min(rto_ * (int64_t{1} << backoff_),
+                                           absl::Milliseconds(tcp_.config().tcp_rto_max_ms));
+      rtx_timer_expires_ = tcp_.now() + when;
+      tcp_.timers().Arm(rtx_timer_, rtx_timer_expires_);
+    }
+  }
+}
+
+void TcpSock::PushPending() { WriteXmit(); }
+
+// tcp_send_ack: a bare ACK, built fresh.
+void TcpSock::SendAck() {
+  if (state_ == TcpState::kClose || state_ == TcpState::kListen) return;
+  SkbPtr skb = core_.AllocSkb(kMaxHeaderRoom, 0);
+  if (!skb) return;
+  TcpSkbCb& cb = skb->InitCb<TcpSkbCb>();
+  cb.seq = cb.end_seq = snd_nxt_;
+  cb.tcp_flags = kTcpAck;
+  skb->ReleaseHeader();
+  TransmitSkb(*skb, true);
+  core_.Consume(std::move(skb));
+}
+
+// tcp_send_delayed_ack.
+void TcpSock::SendDelayedAck() {
+  absl::Duration ato = ato_;
+  if (ato > kAtoMin) {
+    absl::Duration max_ato = absl::Milliseconds(500);
+    if (ack_pingpong_ || (ack_pending_ & kAckPushed)) max_ato = kDelackMax;
+    if (srtt_us_) {
+      const absl::Duration rtt = std::max(absl::Microseconds(srtt_us_ >> 3), kAtoMin);
+      if (rtt < max_ato) max_ato = rtt;
+    }
+    ato = std::min(ato, max_ato);
+  }
+  ato = std::min(ato, kDelackMax);
+  if (ato < absl::Microseconds(tcp_.config().tcp_delack_min_us)) ato = absl::Microseconds(tcp_.config().tcp_delack_min_us);
+  absl::Time timeout = tcp_.now() + ato;
+  if (ack_pending_ & kAckTimer) {
+    const absl::Time cur = tcp_.timers().TimeOfTick(delack_timer_.expires_tick());
+    if (cur <= tcp_.now() + ato / 4) {  // about to fire anyway: ACK now
+      SendAck();
+      return;
+    }
+    if (!(timeout < cur)) timeout = cur;
+  }
+  ack_pending_ |= kAckSched | kAckTimer;
+  tcp_.timers().Arm(delack_timer_, timeout);
+}
+
+// tcp_send_fin: the FIN rides on the last unsent skb, or a new one.
+void TcpSock::SendFin() {
+  SkBuff* tail = write_queue_.back();
+  if (tail != nullptr) {
+    TcpSkbCb& cb = tail->Cb<TcpSkbCb>();
+    cb.tcp_flags |= kTcpFin;
+    cb.end_seq += 1;
+  } else {
+    SkbPtr skb = core_.AllocSkb(kMaxHeaderRoom, 0);
+    if (!skb) return;
+    TcpSkbCb& cb = skb->InitCb<TcpSkbCb>();
+    cb.seq = write_seq_;
+    cb.end_seq = write_seq_ + 1;
+    cb.tcp_flags = kTcpFin | kTcpAck;
+    skb->ReleaseHeader();
+    wmem_queued_ += skb->truesize();
+    write_queue_.PushBack(std::move(skb));
+  }
+  write_seq_ += 1;
+  fin_sent_ = true;
+  WriteXmit();  // the FIN is never held by Nagle
+}
+
+// tcp_send_active_reset.
+void TcpSock::SendActiveReset() {
+  SkbPtr skb = core_.AllocSkb(kMaxHeaderRoom, 0);
+  if (!skb) return;
+  TcpRepr r;
+  r.src_port = sport_;
+  r.dst_port = dport_;
+  r.seq = snd_nxt_;
+  r.ack = rcv_nxt_;
+  r.flags = kTcpRst | kTcpAck;
+  if (rx_opt_.tstamp_ok) {
+    r.opts.has_timestamp = true;
+    r.opts.tsval = tcp_.TimestampMs() + ts_off_;
+    r.opts.tsecr = rx_opt_.ts_recent;
+  }
+  const size_t hl = r.HeaderLen();
+  std::byte* h = skb->Push(hl);
+  r.Emit(h);
+  TcpFillChecksum(h, hl, rcv_saddr_, daddr_);
+  skb->SetTransportHeader();
+  tcp_.mib.Inc(TcpMib::kOutRsts);
+  ++segs_out_;
+  tcp_.OutputSegment(std::move(skb), rcv_saddr_, daddr_, tos_);
+}
+
+// tcp_xmit_probe_skb: a segment one byte before snd_una: the peer answers
+// with an ACK carrying its current window (zero-window probe, keepalive).
+void TcpSock::SendProbe0() {
+  SkbPtr skb = core_.AllocSkb(kMaxHeaderRoom, 0);
+  if (!skb) return;
+  TcpSkbCb& cb = skb->InitCb<TcpSkbCb>();
+  cb.seq = cb.end_seq = snd_una_ - 1;
+  cb.tcp_flags = kTcpAck;
+  skb->ReleaseHeader();
+  TransmitSkb(*skb, true);
+  core_.Consume(std::move(skb));
+}
+
+void TcpSock::SendKeepalive() {
+  tcp_.ext.Inc(TcpExtMib::kTCPKeepAlive);
+  SendProbe0();
+}
+
+// tcp_connect: queue the SYN on the retransmit queue and send it.
+int TcpSock::SendSyn() {
+  SkbPtr skb = core_.AllocSkb(kMaxHeaderRoom, 0);
+  if (!skb) return -ENOBUFS;
+  TcpSkbCb& cb = skb->InitCb<TcpSkbCb>();
+  cb.seq = iss_;
+  cb.end_seq = iss_ + 1;
+  cb.tcp_flags = kTcpSyn;
+  cb.first_tx_ns = cb.tx_ns = tcp_.now_ns();
+  skb->ReleaseHeader();
+  retrans_stamp_ns_ = tcp_.now_ns();
+  snd_nxt_ = write_seq_ = pushed_seq_ = iss_ + 1;
+  snd_una_ = iss_;
+  SkBuff* raw = skb.get();
+  wmem_queued_ += skb->truesize();
+  rtx_queue_.PushBack(std::move(skb));
+  ++packets_out_;
+  tcp_.mib.Inc(TcpMib::kActiveOpens);
+  const int r = TransmitSkb(*raw, true);
+  ResetXmitTimer(rto_);
+  return r == -ENOBUFS ? r : 0;
+}
+
+// tcp_retransmit_skb.
+int TcpSock::RetransmitSkb(SkBuff& skb) {
+  TcpSkbCb& cb = skb.Cb<TcpSkbCb>();
+  // Never send data beyond what the window allows, even again.
+  if (cb.seq > snd_una_ + snd_wnd_ && !(cb.tcp_flags & kTcpSyn)) return -EAGAIN;
+  cb.tx_ns = tcp_.now_ns();
+  const int r = TransmitSkb(skb, true);
+  if (r != 0) {
+    tcp_.ext.Inc(TcpExtMib::kTCPRetransFail);
+    return r;
+  }
+  tcp_.mib.Inc(TcpMib::kRetransSegs);
+  if (cb.tcp_flags & kTcpSyn) tcp_.ext.Inc(TcpExtMib::kTCPSynRetrans);
+  ++total_retrans_;
+  bytes_retrans_ += skb.len();
+  if (!(cb.sacked & TcpSkbCb::kSackedRetrans)) {
+    cb.sacked |= TcpSkbCb::kSackedRetrans;
+    ++retrans_out_;
+  }
+  cb.sacked |= TcpSkbCb::kEverRetrans;
+  ++cb.retrans;
+  if (retrans_stamp_ns_ == 0) retrans_stamp_ns_ = tcp_.now_ns();
+  return 0;
+}
+
+void TcpSock::RetransmitHead() {
+  if (SkBuff* head = rtx_queue_.front()) RetransmitSkb(*head);
+}
+
+// tcp_xmit_retransmit_queue: resend segments marked lost, within cwnd.
+void TcpSock::XmitRetransmitQueue() {
+  for (SkBuff* s = rtx_queue_.front(); s != nullptr; s = SkbQueue::next(s)) {
+    TcpSkbCb& cb = s->Cb<TcpSkbCb>();
+    if (!(cb.sacked & TcpSkbCb::kLost) || (cb.sacked & (TcpSkbCb::kSackedAcked | TcpSkbCb::kSackedRetrans))) {
+      continue;
+    }
+    if (InFlight(packets_out_, sacked_out_, lost_out_, retrans_out_) >= cc_.snd_cwnd) break;
+    if (RetransmitSkb(*s) != 0) break;
+    tcp_.ext.Inc(ca_state_ == CaState::kLoss ? TcpExtMib::kTCPSlowStartRetrans : TcpExtMib::kTCPFastRetrans);
+    if (ca_state_ == CaState::kRecovery) ++prr_out_;
+    if (s == rtx_queue_.front()) ResetXmitTimer(rto_);
+  }
+}
+
+}  // namespace usnet
