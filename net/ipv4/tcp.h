@@ -332,7 +332,13 @@ class TcpSock final : public InetSock {
   uint16_t SelectWindow();          // tcp_select_window: commits rcv_wnd/rcv_wup
   uint32_t SelectWindowPeek() const;  // __tcp_select_window: what we would offer
   void GrowWindow(uint32_t len);    // tcp_grow_window
-  uint32_t CurrentMss() const;
+  uint32_t CurrentMss() const;  // tcp_current_mss: less the SACK blocks we would send
+  // Splits `skb` (on a TCP queue) after `len` payload bytes; the rest
+  // becomes a new skb right after it (tcp_fragment). Copies the tail.
+  bool SplitSkb(SkbQueue& q, SkBuff* skb, uint32_t len);
+  // tcp_v4_mtu_reduced / tcp_simple_retransmit.
+  void MtuReduced(uint32_t mtu);
+  bool pmtu_disc_off() const { return pmtudisc_ == IP_PMTUDISC_DONT; }
   void SyncMss(uint32_t pmtu);
   uint32_t SendWindowEnd() const;
   bool NagleOk(const SkBuff& skb, uint32_t mss, bool last) const;
@@ -372,6 +378,7 @@ class TcpSock final : public InetSock {
   uint32_t snd_wnd_ = 0;
   uint32_t max_window_ = 0;
   uint32_t mss_cache_ = 536;
+  uint32_t pmtu_ = 0;    // the path MTU our MSS is computed for (icsk_pmtu_cookie)
   uint32_t ts_off_ = 0;  // per-connection timestamp offset (secure_tcp_ts_off)
 
   // Receive sequence space.

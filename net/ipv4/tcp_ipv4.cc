@@ -833,8 +833,7 @@ void Tcp::Err(const IcmpErr& err) {
     return;
   }
   if (err.type == kIcmpDestUnreach && err.code == kIcmpFragNeeded) {
-    sk->SyncMss(err.info);  // path MTU discovery
-    sk->XmitRetransmitQueue();
+    sk->MtuReduced(err.info);  // path MTU discovery
     return;
   }
   const IcmpErrno e = IcmpToErrno(err.type, err.code);

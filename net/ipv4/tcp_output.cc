@@ -16,7 +16,59 @@ constexpr absl::Duration kDelackMax = absl::Milliseconds(200);
 constexpr absl::Duration kAtoMin = absl::Milliseconds(40);
 }  // namespace
 
-uint32_t TcpSock::CurrentMss() const { return mss_cache_; }
+// tcp_current_mss: the MSS less the SACK option we would attach now
+// (NOP NOP kind len + 8 bytes a block, as many as fit beside timestamps).
+uint32_t TcpSock::CurrentMss() const {
+  const int blocks = std::min<int>(num_sacks_ + (dsack_ ? 1 : 0), rx_opt_.tstamp_ok ? 3 : 4);
+  const uint32_t sack_len = blocks > 0 ? 4 + 8 * static_cast<uint32_t>(blocks) : 0;
+  return mss_cache_ > sack_len + 48 ? mss_cache_ - sack_len : mss_cache_;
+}
+
+bool TcpSock::SplitSkb(SkbQueue& q, SkBuff* skb, uint32_t len) {
+  if (len == 0 || len >= skb->len()) return false;
+  TcpSkbCb& cb = skb->Cb<TcpSkbCb>();
+  const uint32_t rest = skb->len() - len;
+  SkbPtr tail = core_.AllocSkb(kMaxHeaderRoom, rest);
+  if (!tail) return false;
+  core_.ledger().Copy(CopySite::kLinearize, tail->Put(rest), skb->data() + len, rest);
+  tail->ReleaseHeader();
+  TcpSkbCb& tcb = tail->InitCb<TcpSkbCb>();
+  tcb = cb;
+  tcb.seq = cb.seq + len;
+  cb.end_seq = cb.seq + len;
+  cb.tcp_flags &= static_cast<uint8_t>(~(kTcpFin | kTcpPsh));  // the FIN stays with the tail
+  (void)skb->Trim(len);
+  wmem_queued_ += tail->truesize();
+  const bool counted = &q == &rtx_queue_;
+  q.InsertBefore(SkbQueue::next(skb), std::move(tail));
+  if (counted) {
+    ++packets_out_;
+    if (cb.sacked & TcpSkbCb::kLost) ++lost_out_;
+    if (cb.sacked & TcpSkbCb::kSackedAcked) ++sacked_out_;
+    if (cb.sacked & TcpSkbCb::kSackedRetrans) ++retrans_out_;
+  }
+  return true;
+}
+
+// tcp_v4_mtu_reduced: only a path MTU below the one we use matters; then
+// every segment too big for it is lost and resent in smaller pieces.
+void TcpSock::MtuReduced(uint32_t mtu) {
+  if (mtu < 68 || mtu >= pmtu_ || pmtu_disc_off()) return;
+  SyncMss(mtu);
+  const uint32_t mss = CurrentMss();
+  for (SkBuff* s = rtx_queue_.front(); s != nullptr; s = SkbQueue::next(s)) {
+    TcpSkbCb& cb = s->Cb<TcpSkbCb>();
+    if (s->len() > mss && !(cb.sacked & (TcpSkbCb::kSackedAcked | TcpSkbCb::kLost))) {
+      if (cb.sacked & TcpSkbCb::kSackedRetrans) {
+        cb.sacked &= static_cast<uint8_t>(~TcpSkbCb::kSackedRetrans);
+        --retrans_out_;
+      }
+      cb.sacked |= TcpSkbCb::kLost;
+      ++lost_out_;
+    }
+  }
+  XmitRetransmitQueue();
+}
 
 // tcp_sync_mss: MSS from the path MTU (0: keep), the peer's MSS option and
 // TCP_MAXSEG, less the timestamp option when in use.
@@ -31,6 +83,7 @@ void TcpSock::SyncMss(uint32_t pmtu) {
   if (rx_opt_.user_mss) mss = std::min<uint32_t>(mss, rx_opt_.user_mss);
   if (rx_opt_.tstamp_ok) mss -= 12;  // TCPOLEN_TSTAMP_ALIGNED
   mss_cache_ = std::max<uint32_t>(mss, 48);  // TCP_MIN_SND_MSS less options
+  pmtu_ = mtu;
   cc_.mss = mss_cache_;
 }
 
@@ -152,7 +205,11 @@ int TcpSock::TransmitSkb(SkBuff& skb, bool clone) {
       r.opts.tsecr = rx_opt_.ts_recent;
     }
     if (rx_opt_.sack_ok && (dsack_ || num_sacks_ > 0)) {
-      const int max_blocks = r.opts.has_timestamp ? 3 : 4;
+      int max_blocks = r.opts.has_timestamp ? 3 : 4;
+      // Never let the option push a full segment past the path MTU.
+      const int64_t room = static_cast<int64_t>(pmtu_ ? pmtu_ : 1500) - kIpv4MinHeaderLen - kTcpMinHeaderLen -
+                           (r.opts.has_timestamp ? 12 : 0) - skb.len();
+      max_blocks = static_cast<int>(std::clamp<int64_t>((room - 4) / 8, 0, max_blocks));
       int n = 0;
       if (dsack_) {
         r.opts.sack[n++] = duplicate_sack_;
@@ -381,6 +438,8 @@ int TcpSock::RetransmitSkb(SkBuff& skb) {
   TcpSkbCb& cb = skb.Cb<TcpSkbCb>();
   // Never send data beyond what the window allows, even again.
   if (cb.seq > snd_una_ + snd_wnd_ && !(cb.tcp_flags & kTcpSyn)) return -EAGAIN;
+  // A segment built for a larger MSS (before PMTU fell) goes out in pieces.
+  if (skb.len() > mss_cache_) SplitSkb(rtx_queue_, &skb, mss_cache_);
   cb.tx_ns = tcp_.now_ns();
   const int r = TransmitSkb(skb, true);
   if (r != 0) {

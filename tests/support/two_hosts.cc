@@ -6,13 +6,13 @@
 
 namespace usnet::testing {
 
-TwoHosts::TwoHosts(TwoHostsOptions o) {
+TwoHosts::TwoHosts(TwoHostsOptions o) : seed_(o.seed) {
   auto [ea, eb] = MemLink::Make(loop, {.name = "eth0", .mac = MacAddr::Local(1), .mtu = o.mtu},
                                 {.name = "eth0", .mac = MacAddr::Local(2), .mtu = o.mtu});
   std::unique_ptr<NetDevice> da = std::move(ea), db = std::move(eb);
   if (o.wrap) {
-    da = o.wrap(std::move(da), 0);
-    db = o.wrap(std::move(db), 1);
+    da = o.wrap(std::move(da), 0, loop);
+    db = o.wrap(std::move(db), 1, loop);
   }
   dev_a = a.AddDevice(std::move(da));
   dev_b = b.AddDevice(std::move(db));

@@ -23,7 +23,7 @@ struct TwoHostsOptions {
   uint32_t mtu = 1500;
   uint64_t seed = 1;
   // Wraps each end before it is added to its host (fault injector, pcap).
-  std::function<std::unique_ptr<NetDevice>(std::unique_ptr<NetDevice>, int host)> wrap;
+  std::function<std::unique_ptr<NetDevice>(std::unique_ptr<NetDevice>, int host, EventLoop& loop)> wrap;
 };
 
 class TwoHosts {
@@ -41,11 +41,12 @@ class TwoHosts {
   static Ipv4Addr AddrA() { return Ipv4Addr::FromOctets(10, 0, 0, 1); }
   static Ipv4Addr AddrB() { return Ipv4Addr::FromOctets(10, 0, 0, 2); }
 
+  uint64_t seed_;
   ManualClock clock;
   EventLoop loop{clock};
   SkbPool pool;
-  Stack a{loop, pool, "a", 1};
-  Stack b{loop, pool, "b", 2};
+  Stack a{loop, pool, "a", seed_ * 2 + 1};
+  Stack b{loop, pool, "b", seed_ * 2 + 2};
   NetDevice* dev_a = nullptr;
   NetDevice* dev_b = nullptr;
   Process proc_a{a};
