@@ -5,9 +5,12 @@
 #include <linux/sockios.h>
 
 #include <cerrno>
+#include <csignal>
 #include <climits>
+#include <functional>
 #include <memory>
 
+#include "kernel/sched.h"
 #include "syscalls/process.h"
 
 namespace usnet::sys {
@@ -49,14 +52,28 @@ FdRef Lookup(int fd) {
 // Blocks until `sk` reports one of `events` (errors and hangups always
 // wake), or `timeout` passes (-EAGAIN), or nothing can ever happen in
 // virtual time (-EDEADLK).
+// Waits for `ready` until `deadline`: in a Scheduler task by yielding to
+// the other tasks and the loop, otherwise by running the loop right here.
+// 0 when ready, -EAGAIN at the deadline, -EDEADLK when nothing can happen.
+int WaitFor(EventLoop& loop, const std::function<bool()>& ready, absl::Time deadline) {
+  if (Scheduler* s = Scheduler::Current()) {
+    switch (s->Block(ready, deadline)) {
+      case Scheduler::Wake::kReady: return 0;
+      case Scheduler::Wake::kTimeout: return -EAGAIN;
+      case Scheduler::Wake::kDeadlock: return -EDEADLK;
+    }
+  }
+  if (loop.RunUntil(ready, deadline)) return 0;
+  return deadline == absl::InfiniteFuture() ? -EDEADLK : -EAGAIN;
+}
+
 int Wait(Process& p, Sock& sk, uint32_t events, absl::Duration timeout) {
   EventLoop& loop = p.stack().loop();
   const absl::Time deadline = timeout == absl::InfiniteDuration()
                                   ? absl::InfiniteFuture()
                                   : loop.clock().Now() + timeout;
   const uint32_t mask = events | POLLERR | POLLHUP;
-  if (loop.RunUntil([&] { return (sk.Poll() & mask) != 0; }, deadline)) return 0;
-  return deadline == absl::InfiniteFuture() ? -EDEADLK : -EAGAIN;
+  return WaitFor(loop, [&] { return (sk.Poll() & mask) != 0; }, deadline);
 }
 
 // move_addr_to_kernel: a length that is negative as an int, or larger than
@@ -83,6 +100,9 @@ ssize_t DoSendMsg(int fd, const msghdr& msg, int flags) {
   const bool nonblock = r.file->nonblock || (flags & MSG_DONTWAIT);
   for (;;) {
     ssize_t n = sk.SendMsg(msg, flags);
+    if (n == -EPIPE && sk.type() == SOCK_STREAM && !(flags & MSG_NOSIGNAL)) {
+      raise(SIGPIPE);  // sk_stream_error: the calling thread gets SIGPIPE
+    }
     if (n != -EAGAIN || nonblock) return n;
     if (int w = Wait(*r.proc, sk, POLLOUT, sk.sndtimeo()); w < 0) return w;
   }
@@ -170,7 +190,10 @@ int connect(int fd, const sockaddr* addr, socklen_t len) {
     int w = Wait(*r.proc, sk, POLLOUT, sk.sndtimeo());
     if (w == -EAGAIN) return SysRet(-EINPROGRESS);  // SO_SNDTIMEO ran out
     if (w < 0) return SysRet(w);
-    c = sk.TakeError();
+    // inet_stream_connect after the wait: connected, or the error that
+    // ended the attempt (the socket's own state decides, once).
+    c = sk.Connect(addr, len, true);
+    if (c == -EISCONN) c = 0;
   }
   return SysRet(c);
 }
@@ -345,9 +368,8 @@ int poll(pollfd* fds, nfds_t nfds, int timeout_ms) {
   EventLoop& loop = p->stack().loop();
   const absl::Time deadline = timeout_ms < 0 ? absl::InfiniteFuture()
                                              : loop.clock().Now() + absl::Milliseconds(timeout_ms);
-  if (!loop.RunUntil([&] { return scan() > 0; }, deadline) && timeout_ms < 0) {
-    return SysRet(-EDEADLK);
-  }
+  const int w = WaitFor(loop, [&] { return scan() > 0; }, deadline);
+  if (w == -EDEADLK) return SysRet(-EDEADLK);
   return scan();
 }
 
