@@ -42,7 +42,10 @@ class WaitQueue {
     head_.prev->next = e;
     head_.prev = e;
   }
-  void Remove(Entry* e) {
+  void Remove(Entry* e) { Unlink(e); }
+  // Takes `e` off whatever queue holds it (entries only know their
+  // neighbours, so the queue itself is not needed).
+  static void Unlink(Entry* e) {
     if (!e->linked()) return;
     e->prev->next = e->next;
     e->next->prev = e->prev;

@@ -2,6 +2,8 @@
 
 #include <cerrno>
 
+#include "syscalls/epoll.h"
+
 namespace usnet {
 
 File::~File() {

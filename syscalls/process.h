@@ -16,9 +16,12 @@
 
 namespace usnet {
 
-// An open file: one socket, shared by dup'ed descriptors.
+class Epoll;
+
+// An open file: a socket or an epoll instance, shared by dup'ed descriptors.
 struct File {
   std::unique_ptr<Sock> sock;
+  std::unique_ptr<Epoll> epoll;
   bool nonblock = false;
   ~File();
 };

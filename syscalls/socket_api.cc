@@ -11,6 +11,7 @@
 #include <memory>
 
 #include "kernel/sched.h"
+#include "syscalls/epoll.h"
 #include "syscalls/process.h"
 
 namespace usnet::sys {
@@ -37,7 +38,8 @@ struct FdRef {
   int err = 0;
 };
 
-FdRef Lookup(int fd) {
+// Any open file behind `fd`.
+FdRef LookupFile(int fd) {
   FdRef r;
   r.proc = CurrentProcess();
   if (r.proc == nullptr) {
@@ -46,6 +48,13 @@ FdRef Lookup(int fd) {
   }
   r.file = r.proc->fds().Get(fd);
   if (!r.file) r.err = -EBADF;
+  return r;
+}
+
+// The socket behind `fd` (ENOTSOCK for an epoll descriptor).
+FdRef Lookup(int fd) {
+  FdRef r = LookupFile(fd);
+  if (r.err == 0 && !r.file->sock) r.err = -ENOTSOCK;
   return r;
 }
 
@@ -307,7 +316,7 @@ int getpeername(int fd, sockaddr* addr, socklen_t* len) {
 }
 
 int fcntl(int fd, int cmd, long arg) {
-  FdRef r = Lookup(fd);
+  FdRef r = LookupFile(fd);
   if (r.err) return SysRet(r.err);
   switch (cmd) {
     case F_GETFL:
@@ -333,13 +342,14 @@ int fcntl(int fd, int cmd, long arg) {
 }
 
 int ioctl(int fd, unsigned long request, void* arg) {
-  FdRef r = Lookup(fd);
+  FdRef r = LookupFile(fd);
   if (r.err) return SysRet(r.err);
   if (request == FIONBIO) {
     if (arg == nullptr) return SysRet(-EFAULT);
     r.file->nonblock = *static_cast<int*>(arg) != 0;
     return 0;
   }
+  if (!r.file->sock) return SysRet(-ENOTTY);
   return SysRet(r.file->sock->Ioctl(request, arg));
 }
 
@@ -353,7 +363,7 @@ int poll(pollfd* fds, nfds_t nfds, int timeout_ms) {
       fds[i].revents = 0;
       if (fds[i].fd < 0) continue;
       std::shared_ptr<File> f = p ? p->fds().Get(fds[i].fd) : nullptr;
-      if (!f) {
+      if (!f || !f->sock) {
         fds[i].revents = POLLNVAL;
       } else {
         const uint32_t want = static_cast<uint16_t>(fds[i].events) | POLLERR | POLLHUP;
@@ -371,6 +381,65 @@ int poll(pollfd* fds, nfds_t nfds, int timeout_ms) {
   const int w = WaitFor(loop, [&] { return scan() > 0; }, deadline);
   if (w == -EDEADLK) return SysRet(-EDEADLK);
   return scan();
+}
+
+int epoll_create1(int flags) {
+  Process* p = CurrentProcess();
+  if (p == nullptr) return SysRet(-ENETDOWN);
+  if (flags & ~EPOLL_CLOEXEC) return SysRet(-EINVAL);
+  auto f = std::make_shared<File>();
+  f->epoll = std::make_unique<Epoll>();
+  return SysRet(p->fds().Install(std::move(f)));
+}
+
+int epoll_create(int size) {
+  if (size <= 0) return SysRet(-EINVAL);
+  return epoll_create1(0);
+}
+
+int epoll_ctl(int epfd, int op, int fd, epoll_event* event) {
+  FdRef ep = LookupFile(epfd);
+  if (ep.err) return SysRet(ep.err);
+  FdRef target = LookupFile(fd);
+  if (target.err) return SysRet(target.err);
+  if (!ep.file->epoll || fd == epfd) return SysRet(-EINVAL);
+  if (!target.file->sock) return SysRet(-EPERM);  // (nested epoll is not supported)
+  if ((op == EPOLL_CTL_ADD || op == EPOLL_CTL_MOD) && event == nullptr) return SysRet(-EFAULT);
+  return SysRet(ep.file->epoll->Ctl(op, fd, target.file, event));
+}
+
+int epoll_wait(int epfd, epoll_event* events, int maxevents, int timeout_ms) {
+  FdRef ep = LookupFile(epfd);
+  if (ep.err) return SysRet(ep.err);
+  if (!ep.file->epoll) return SysRet(-EINVAL);
+  if (maxevents <= 0) return SysRet(-EINVAL);
+  if (events == nullptr) return SysRet(-EFAULT);
+  Epoll& e = *ep.file->epoll;
+  int n = e.Collect(events, maxevents);
+  if (n > 0 || timeout_ms == 0) return n;
+  EventLoop& loop = ep.proc->stack().loop();
+  const absl::Time deadline = timeout_ms < 0 ? absl::InfiniteFuture()
+                                             : loop.clock().Now() + absl::Milliseconds(timeout_ms);
+  for (;;) {
+    const int w = WaitFor(loop, [&] { return e.MaybeReady(); }, deadline);
+    n = e.Collect(events, maxevents);
+    if (n > 0) return n;
+    if (w == -EDEADLK) return SysRet(-EDEADLK);
+    if (w == -EAGAIN) return 0;  // timed out
+  }
+}
+
+int dup(int fd) {
+  FdRef r = LookupFile(fd);
+  if (r.err) return SysRet(r.err);
+  return SysRet(r.proc->fds().Install(r.file));
+}
+
+int dup2(int fd, int fd2) {
+  FdRef r = LookupFile(fd);
+  if (r.err) return SysRet(r.err);
+  if (fd == fd2) return fd2;
+  return SysRet(r.proc->fds().InstallAt(fd2, r.file));
 }
 
 }  // namespace usnet::sys

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <poll.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/uio.h>
@@ -44,5 +45,11 @@ int getpeername(int fd, sockaddr* addr, socklen_t* len);
 int fcntl(int fd, int cmd, long arg = 0);
 int ioctl(int fd, unsigned long request, void* arg);
 int poll(pollfd* fds, nfds_t nfds, int timeout_ms);
+int epoll_create1(int flags);
+int epoll_create(int size);
+int epoll_ctl(int epfd, int op, int fd, epoll_event* event);
+int epoll_wait(int epfd, epoll_event* events, int maxevents, int timeout_ms);
+int dup(int fd);
+int dup2(int fd, int fd2);
 
 }  // namespace usnet::sys
