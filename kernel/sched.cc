@@ -6,7 +6,12 @@ namespace usnet {
 
 namespace {
 thread_local Scheduler* g_current = nullptr;
-}
+thread_local Blocker* g_blocker = nullptr;
+}  // namespace
+
+Blocker* Blocker::Current() { return g_blocker; }
+Blocker::Scope::Scope(Blocker* b) : prev_(g_blocker) { g_blocker = b; }
+Blocker::Scope::~Scope() { g_blocker = prev_; }
 
 Scheduler* Scheduler::Current() { return g_current; }
 
@@ -91,6 +96,7 @@ void Scheduler::PassToken(std::unique_lock<std::mutex>& lk) {
 
 void Scheduler::TaskMain(int id) {
   g_current = this;
+  g_blocker = this;
   std::function<void()> fn;
   {
     std::unique_lock<std::mutex> lk(mu_);

@@ -31,9 +31,36 @@
 
 namespace usnet {
 
-class Scheduler {
+// How a blocking system call waits on the calling thread. With none
+// installed, the call runs the event loop itself (a single-threaded
+// embedded program). A Scheduler task waits by passing the token; an
+// external driver that owns the loop on another thread (the packetdrill
+// adapter) installs its own Blocker for the threads that call in.
+class Blocker {
  public:
   enum class Wake { kReady, kTimeout, kDeadlock };
+  virtual ~Blocker() = default;
+  // Waits until `ready()` holds (kReady), `deadline` passes (kTimeout), or
+  // nothing could ever make it hold (kDeadlock).
+  virtual Wake Block(const std::function<bool()>& ready, absl::Time deadline) = 0;
+
+  // The calling thread's blocker; nullptr when it runs the loop itself.
+  static Blocker* Current();
+  // Installs `b` as the calling thread's blocker for the scope's lifetime.
+  class Scope {
+   public:
+    explicit Scope(Blocker* b);
+    ~Scope();
+    Scope(const Scope&) = delete;
+    Scope& operator=(const Scope&) = delete;
+
+   private:
+    Blocker* prev_;
+  };
+};
+
+class Scheduler final : public Blocker {
+ public:
 
   explicit Scheduler(EventLoop& loop);
   ~Scheduler();
@@ -51,7 +78,7 @@ class Scheduler {
   // (kTimeout), or nothing could ever make it hold (kDeadlock: virtual
   // time, no timer pending, every task blocked). `ready` is evaluated by
   // whoever holds the token, never concurrently with the task.
-  Wake Block(const std::function<bool()>& ready, absl::Time deadline);
+  Wake Block(const std::function<bool()>& ready, absl::Time deadline) override;
 
   // The scheduler of the calling task; nullptr outside any task.
   static Scheduler* Current();

@@ -61,15 +61,16 @@ FdRef Lookup(int fd) {
 // Blocks until `sk` reports one of `events` (errors and hangups always
 // wake), or `timeout` passes (-EAGAIN), or nothing can ever happen in
 // virtual time (-EDEADLK).
-// Waits for `ready` until `deadline`: in a Scheduler task by yielding to
-// the other tasks and the loop, otherwise by running the loop right here.
+// Waits for `ready` until `deadline`: through the thread's Blocker (a
+// Scheduler task yields to the other tasks and the loop), otherwise by
+// running the loop right here.
 // 0 when ready, -EAGAIN at the deadline, -EDEADLK when nothing can happen.
 int WaitFor(EventLoop& loop, const std::function<bool()>& ready, absl::Time deadline) {
-  if (Scheduler* s = Scheduler::Current()) {
-    switch (s->Block(ready, deadline)) {
-      case Scheduler::Wake::kReady: return 0;
-      case Scheduler::Wake::kTimeout: return -EAGAIN;
-      case Scheduler::Wake::kDeadlock: return -EDEADLK;
+  if (Blocker* b = Blocker::Current()) {
+    switch (b->Block(ready, deadline)) {
+      case Blocker::Wake::kReady: return 0;
+      case Blocker::Wake::kTimeout: return -EAGAIN;
+      case Blocker::Wake::kDeadlock: return -EDEADLK;
     }
   }
   if (loop.RunUntil(ready, deadline)) return 0;
