@@ -119,6 +119,7 @@ class EventLoop {
   void Stop() { stop_ = true; }
 
   bool HasImmediateWork() const { return poll_head_ != nullptr || work_head_ != nullptr; }
+  bool HasTimers() const { return timers_.size() + hrtimers_.size() > 0; }
 
  private:
   bool NetRxAction();
@@ -126,7 +127,6 @@ class EventLoop {
   void SleepUntil(std::optional<absl::Time> deadline);
   void Advance(absl::Time limit);
   std::optional<absl::Time> NextTimer() const;
-  bool HasTimers() const { return timers_.size() + hrtimers_.size() > 0; }
 
   Clock& clock_;
   LoopConfig config_;

@@ -400,17 +400,32 @@ ssize_t TcpSock::SendData(const msghdr& msg, int flags, size_t len) {
     std::byte* p = tail->Put(n);
     CopyFromIovec(core_.ledger(), CopySite::kUserToSkb, p, n, msg.msg_iov, msg.msg_iovlen, copied);
     TcpSkbCb& cb = tail->Cb<TcpSkbCb>();
+    // A tail that an earlier write marked PSH loses it: the push point
+    // moves to the end of this write.
+    if (copied == 0) cb.tcp_flags &= static_cast<uint8_t>(~kTcpPsh);
     cb.end_seq += static_cast<uint32_t>(n);
     write_seq_ += static_cast<uint32_t>(n);
     copied += n;
+    // forced_push: half the peer's largest window written since the last
+    // push point marks one inside a long write.
+    if (tail->len() >= mss && ForcedPush()) MarkPush(*tail);
   }
   if (copied == 0 && len > 0) return -EAGAIN;  // send buffer full
-  // tcp_push: MSG_MORE holds a short tail like TCP_CORK does.
+  // tcp_push: every write ends at a push point (PSH on its last byte)
+  // unless MSG_MORE says more is coming; MSG_MORE also holds a short tail
+  // like TCP_CORK does.
+  if (!(flags & MSG_MORE) || ForcedPush()) MarkPush(*write_queue_.back());
   const bool saved_cork = cork_;
   if (flags & MSG_MORE) cork_ = true;
   WriteXmit();
   cork_ = saved_cork;
   return static_cast<ssize_t>(copied);
+}
+
+// tcp_mark_push.
+void TcpSock::MarkPush(SkBuff& skb) {
+  skb.Cb<TcpSkbCb>().tcp_flags |= kTcpPsh;
+  pushed_seq_ = write_seq_;
 }
 
 // tcp_recvmsg_locked.

@@ -274,6 +274,9 @@ class TcpSock final : public InetSock {
   int WaitForConnect();
   void Destroy();  // the protocol is done with an orphan: delete it
   ssize_t SendData(const msghdr& msg, int flags, size_t len);
+  void MarkPush(SkBuff& skb);
+  // forced_push: more than half the peer's largest window since the last push point.
+  bool ForcedPush() const { return write_seq_ - (pushed_seq_ + max_window_ / 2) > 0; }
   void CheckMemory();
 
   // tcp_input.cc
