@@ -25,6 +25,26 @@ constexpr int64_t kPawsWindowS = 24 * 24 * 3600;  // TCP_PAWS_24DAYS
 bool InWindow(SeqNum seq, SeqNum end_seq, SeqNum left, SeqNum right) {
   return !(end_seq < left) && !(seq > right);
 }
+
+// tcp_grow_window's check #2 and __tcp_grow_window: the offered window grows
+// only for segments whose memory overhead would still fit the receive
+// buffer at full size; a few bytes in a large buffer (interactive traffic)
+// leave rcv_ssthresh where it is.
+bool WindowMayGrow(uint32_t truesize, uint32_t len, uint32_t rcv_ssthresh, const TcpConfig& c) {
+  const int adv = c.tcp_adv_win_scale;
+  auto win_from_space = [adv](int64_t space) {
+    return adv > 0 ? space - (space >> adv) : space >> -adv;
+  };
+  if (win_from_space(truesize) <= len) return true;
+  int64_t t = win_from_space(truesize) >> 1;
+  int64_t window = win_from_space(c.tcp_rmem[2]) >> 1;
+  while (rcv_ssthresh <= window) {
+    if (t <= len) return true;
+    t >>= 1;
+    window >>= 1;
+  }
+  return false;
+}
 }  // namespace
 
 // tcp_v4_do_rcv for a full socket.
@@ -191,13 +211,18 @@ void TcpSock::SendChallengeAck() {
 // Returns false when the segment was dropped.
 bool TcpSock::ValidateIncoming(SkbPtr& skb, const TcpSegment& seg) {
   auto send_dupack = [&](TcpExtMib skipped) {
-    const int64_t now = tcp_.now_ns();
-    const int64_t limit = int64_t{tcp_.config().tcp_invalid_ratelimit} * 1000000;
-    if (last_oow_ack_ns_ != 0 && now - last_oow_ack_ns_ < limit) {
-      tcp_.ext.Inc(skipped);
-      return;
+    // tcp_oow_rate_limited: only segments without data (or with a SYN) can
+    // be part of an ACK loop, so only those are rate limited; every
+    // unacceptable data segment is answered.
+    if (seg.seq == seg.end_seq || seg.has(kTcpSyn)) {
+      const int64_t now = tcp_.now_ns();
+      const int64_t limit = int64_t{tcp_.config().tcp_invalid_ratelimit} * 1000000;
+      if (last_oow_ack_ns_ != 0 && now - last_oow_ack_ns_ < limit) {
+        tcp_.ext.Inc(skipped);
+        return;
+      }
+      last_oow_ack_ns_ = now;
     }
-    last_oow_ack_ns_ = now;
     if (seg.len > 0 && seg.seq < rcv_nxt_ && rx_opt_.dsack_ok) {
       tcp_.ext.Inc(TcpExtMib::kDelayedACKLost);
       DsackSet(seg.seq, SeqNum::Min(seg.end_seq, rcv_nxt_));
@@ -272,7 +297,16 @@ void TcpSock::RcvStateProcess(SkbPtr skb, const TcpSegment& seg) {
 
   const AckResult ack = Ack(seg);
   if (ack == AckResult::kDrop) {
-    if (state_ == TcpState::kSynRecv) tcp_.SendReset(seg, skb.get());  // one RST
+    if (state_ == TcpState::kSynRecv) {
+      tcp_.SendReset(seg, skb.get());  // one RST
+    } else if (state_ != TcpState::kEstablished && seg.ack_seq > snd_nxt_) {
+      // RFC 9293 3.10.7.4 fifth: an ACK of something not yet sent gets an
+      // ACK. Linux's tcp_rcv_state_process sends it as a (rate-limited)
+      // challenge ACK in the closing states; in ESTABLISHED,
+      // tcp_rcv_established drops the segment silently. (A too-old ACK got
+      // its challenge ACK in Ack().)
+      SendChallengeAck();
+    }
     core_.Drop(std::move(skb), DropReason::kTCP_ACK_UNSENT_DATA);
     return;
   }
@@ -626,8 +660,12 @@ TcpSock::AckResult TcpSock::Ack(const TcpSegment& seg) {
   const SeqNum prior_snd_una = snd_una_;
   const SeqNum ack = seg.ack_seq;
   if (ack < prior_snd_una) {
-    // RFC 5961 5.2: far behind is suspicious; merely old is ignored.
-    if (ack < prior_snd_una - max_window_) {
+    // RFC 5961 5.2: far behind is suspicious; merely old is ignored. Linux
+    // bounds "far" by what was ever acknowledged too, so an ACK below
+    // everything acknowledged so far is never taken as merely old.
+    const uint32_t max_window =
+        static_cast<uint32_t>(std::min<uint64_t>(max_window_, bytes_acked_));
+    if (ack < prior_snd_una - max_window) {
       SendChallengeAck();
       return AckResult::kDrop;
     }
@@ -817,7 +855,7 @@ void TcpSock::QueueRcv(SkbPtr skb) {
   bytes_received_ += len;
   if (len > 0) {
     EventData(len);
-    GrowWindow(len);
+    if (WindowMayGrow(skb->truesize(), len, rcv_ssthresh_, tcp_.config())) GrowWindow(len);
     ChargeRmem(*skb);
     receive_queue_.PushBack(std::move(skb));
   } else {

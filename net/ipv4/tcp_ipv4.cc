@@ -530,6 +530,10 @@ void Tcp::RequestRcv(TcpRequestSock* req, SkbPtr skb, const TcpSegment& seg) {
     if (SendSynAck(*req, false, &seg) == 0) {
       ++req->num_retrans;
       mib.Inc(TcpMib::kRetransSegs);
+      // Linux tcp_check_req re-arms the request timer from this resend
+      // (mod_timer_pending with reqsk_timeout).
+      timers().Arm(req->timer, now() + std::min(kTimeoutInit * (int64_t{1} << req->num_timeout),
+                                                absl::Milliseconds(config_.tcp_rto_max_ms)));
     }
     core.Consume(std::move(skb));
     return;
@@ -545,7 +549,8 @@ void Tcp::RequestRcv(TcpRequestSock* req, SkbPtr skb, const TcpSegment& seg) {
                          (seg.end_seq != seg.seq || seg.seq <= rcv_nxt + win);
   if (paws_reject || !in_window) {
     if (!(flg & kTcpRst)) {
-      SendAckStateless(seg, req->snt_isn + 1, rcv_nxt, req->rcv_wnd,
+      // tcp_v4_reqsk_send_ack: the window already scaled by our shift.
+      SendAckStateless(seg, req->snt_isn + 1, rcv_nxt, req->rcv_wnd >> req->rcv_wscale,
                        req->tstamp_ok ? TimestampMs() + req->ts_off : 0, req->ts_recent);
     }
     if (paws_reject) ext.Inc(TcpExtMib::kPAWSEstab);

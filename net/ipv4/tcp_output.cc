@@ -377,6 +377,9 @@ void TcpSock::SendActiveReset() {
   r.seq = snd_nxt_;
   r.ack = rcv_nxt_;
   r.flags = kTcpRst | kTcpAck;
+  // Linux builds it with tcp_transmit_skb, so it offers the current window
+  // (only the stateless tcp_v4_send_reset says 0).
+  r.window = SelectWindow();
   if (rx_opt_.tstamp_ok) {
     r.opts.has_timestamp = true;
     r.opts.tsval = tcp_.TimestampMs() + ts_off_;

@@ -1,6 +1,7 @@
 #include "tests/support/tcp_script.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 
 #include <cstring>
 
@@ -21,6 +22,19 @@ TcpOptions SynOpts(uint16_t mss, std::optional<uint8_t> ws, bool sack, bool ts, 
   o.tsval = tsval;
   o.tsecr = tsecr;
   return o;
+}
+
+TcpOptions TsOpts(uint32_t tsval, uint32_t tsecr) {
+  TcpOptions o;
+  o.has_timestamp = true;
+  o.tsval = tsval;
+  o.tsecr = tsecr;
+  return o;
+}
+
+TcpOptions SynAckOptsFor(const TcpOptions& syn) {
+  return SynOpts(1460, syn.wscale ? std::optional<uint8_t>(7) : std::nullopt, syn.sack_permitted,
+                 syn.has_timestamp);
 }
 
 TcpScript::TcpScript() : start_(clock.Now()) {
@@ -144,6 +158,10 @@ void TcpScript::Expect(int64_t t_ms, const Seg& want) {
     }
     EXPECT_EQ(o, w) << "options: " << desc;
   }
+  if (want.tsecr) {
+    EXPECT_TRUE(o.has_timestamp) << desc;
+    EXPECT_EQ(o.tsecr, *want.tsecr) << "TSecr: " << desc;
+  }
 }
 
 int TcpScript::Listen(uint16_t port, int backlog) {
@@ -164,7 +182,105 @@ int TcpScript::Socket() {
 
 int TcpScript::Accept(int listener) {
   ProcessScope in(proc);
+  // Never wait: an empty accept queue is an answer (EAGAIN).
+  sys::fcntl(listener, F_SETFL, sys::fcntl(listener, F_GETFL) | O_NONBLOCK);
   return sys::accept4(listener, nullptr, nullptr, SOCK_NONBLOCK);
+}
+
+int TcpScript::AcceptOne(int64_t t_ms, const TcpOptions& syn, uint32_t peer_isn) {
+  if (listener_ < 0) listener_ = Listen(8080);
+  Inject(t_ms, {.flags = kS, .seq = peer_isn, .opts = syn});
+  // Linux: 45 x 1448 = 65160 with timestamps, 44 x 1460 = 64240 without.
+  const uint16_t win = syn.has_timestamp ? 65160 : 64240;
+  Expect(t_ms,
+         {.flags = kSA, .seq = 0, .ack = peer_isn + 1, .win = win, .opts = SynAckOptsFor(syn)});
+  std::optional<TcpOptions> ack_opts;
+  if (syn.has_timestamp) ack_opts = TsOpts(syn.tsval, our_tsval_);
+  Inject(t_ms, {.flags = kA, .seq = peer_isn + 1, .ack = 1, .opts = ack_opts});
+  return Accept(listener_);
+}
+
+int TcpScript::ConnectSyn() {
+  int fd = Socket();
+  ProcessScope in(proc);
+  const int one = 1;
+  EXPECT_EQ(sys::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)), 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(8080);
+  EXPECT_EQ(sys::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)), 0);
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_port = htons(40000);
+  to.sin_addr.s_addr = htonl(0x0a000001);
+  EXPECT_EQ(sys::connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof(to)), -1);
+  EXPECT_EQ(errno, EINPROGRESS);
+  Expect(now_ms(), {.flags = kS, .seq = 0, .win = 64240, .opts = SynOpts(1460, 7, true, true)});
+  return fd;
+}
+
+int TcpScript::ConnectEstablished(int64_t t_ms, const TcpOptions& synack, uint32_t peer_isn) {
+  int fd = ConnectSyn();
+  TcpOptions o = synack;
+  if (o.has_timestamp) o.tsecr = our_tsval_;
+  Inject(t_ms, {.flags = kSA, .seq = peer_isn, .ack = 1, .opts = o});
+  // Linux: the SYN's 64240 rounded up to the scale unit, 64256 >> 7 = 502.
+  Expect(t_ms, {.flags = kA, .seq = 1, .ack = peer_isn + 1, .win = synack.wscale ? 502 : 64240});
+  return fd;
+}
+
+ssize_t TcpScript::Write(int fd, std::string_view data) {
+  ProcessScope in(proc);
+  return sys::send(fd, data.data(), data.size(), MSG_NOSIGNAL);
+}
+
+ssize_t TcpScript::Write(int fd, size_t n) { return Write(fd, std::string(n, 'x')); }
+
+std::string TcpScript::Read(int fd, int* err) {
+  ProcessScope in(proc);
+  std::string out;
+  char buf[4096];
+  if (err != nullptr) *err = 0;
+  for (;;) {
+    const ssize_t n = sys::recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+    if (n > 0) {
+      out.append(buf, static_cast<size_t>(n));
+      continue;
+    }
+    if (n < 0 && err != nullptr && out.empty()) *err = errno;
+    return out;
+  }
+}
+
+int TcpScript::Close(int fd) {
+  ProcessScope in(proc);
+  return sys::close(fd);
+}
+
+int TcpScript::Shutdown(int fd, int how) {
+  ProcessScope in(proc);
+  return sys::shutdown(fd, how);
+}
+
+int TcpScript::SetIntOpt(int fd, int level, int name, int value) {
+  ProcessScope in(proc);
+  return sys::setsockopt(fd, level, name, &value, sizeof(value));
+}
+
+int TcpScript::SoError(int fd) {
+  ProcessScope in(proc);
+  int e = 0;
+  socklen_t len = sizeof(e);
+  EXPECT_EQ(sys::getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &len), 0);
+  return e;
+}
+
+std::optional<TcpState> TcpScript::State(int fd) {
+  ProcessScope in(proc);
+  tcp_info info{};
+  socklen_t len = sizeof(info);
+  if (sys::getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &len) != 0) return std::nullopt;
+  return static_cast<TcpState>(info.tcpi_state);
 }
 
 }  // namespace usnet::testing
