@@ -16,6 +16,9 @@
 #   USNET_PD_SO      the adapter (default: build/lib/libusnet_packetdrill.so)
 #   USNET_PD_FLAGS   extra adapter flags (see tools/packetdrill/adapter.cc)
 #   USNET_PD_VERBOSE=1  print packetdrill's output for failures
+#   USNET_PD_LINUX=1 run the same scripts against this machine's Linux kernel
+#                    instead (the reference), each in a fresh namespace with
+#                    defaults.conf applied (root only)
 #   USNET_PD_NETNS=1 run packetdrill inside a network namespace this script
 #                    creates (with a TUN device tun0) and removes: needed
 #                    for upstream scripts, whose init command sets Linux
@@ -33,7 +36,11 @@ if [[ ! -x "$PACKETDRILL" ]]; then
   exit 2
 fi
 so=${USNET_PD_SO:-$root/build/lib/libusnet_packetdrill.so}
-if [[ ! -f "$so" ]]; then
+linux=${USNET_PD_LINUX:-0}
+# usnet runs in virtual time; Linux takes the scripts' real durations.
+limit=60
+[[ "$linux" == 1 ]] && limit=200
+if [[ "$linux" != 1 && ! -f "$so" ]]; then
   echo "error: $so not found (build it: cmake --build build --target usnet_packetdrill)" >&2
   exit 2
 fi
@@ -60,20 +67,32 @@ ns=""
 new_netns() {
   ns=usnet-pd-$$
   ip netns add "$ns" || { echo "error: cannot create network namespace $ns (root needed)" >&2; exit 2; }
-  ip -n "$ns" tuntap add dev tun0 mode tun && ip -n "$ns" link set tun0 up && ip -n "$ns" link set lo up || exit 2
+  ip -n "$ns" link set lo up || exit 2
+  if [[ "$linux" == 1 ]]; then
+    # packetdrill makes tun0 itself; the kernel gets the sysctls usnet gets.
+    ip netns exec "$ns" sysctl -q -p "$here/defaults.conf" || exit 2
+  else
+    ip -n "$ns" tuntap add dev tun0 mode tun && ip -n "$ns" link set tun0 up || exit 2
+  fi
 }
 del_netns() { [[ -n "$ns" ]] && ip netns del "$ns" 2>/dev/null; ns=""; }
 trap del_netns EXIT
 
 passed=0 failed=0
 for s in "${scripts[@]}"; do
-  prefix=()
-  if [[ "${USNET_PD_NETNS:-0}" == 1 ]]; then
+  prefix=() extra=""
+  if [[ "$linux" == 1 ]]; then
     new_netns
     prefix=(ip netns exec "$ns")
+  elif [[ "${USNET_PD_NETNS:-0}" == 1 ]]; then
+    new_netns
+    prefix=(ip netns exec "$ns")
+    extra="sysctl_from_proc=1"
   fi
+  target=(--so_filename="$so" --so_flags="$flags $extra")
+  [[ "$linux" == 1 ]] && target=()
   # Scripts run from their own folder, as upstream's relative init commands expect.
-  out=$(cd "$(dirname "$s")" && timeout 60 "${prefix[@]}" "$PACKETDRILL" --so_filename="$so" --so_flags="$flags" \
+  out=$(cd "$(dirname "$s")" && timeout $limit "${prefix[@]}" "$PACKETDRILL" "${target[@]}" \
           --local_ip=$local_ip --remote_ip=192.0.2.1 --gateway_ip=192.168.0.1 \
           --netmask_ip=255.255.0.0 --ip_version=ipv4 "$(basename "$s")" 2>&1)
   rc=$?

@@ -31,6 +31,12 @@
 //   sysctl=NAME=VALUE    set a usnet sysctl (repeatable)
 //   sysctl_file=PATH     apply "name = value" lines (sysctl.conf syntax)
 //   seed=N               the host's random seed (ISNs, ports; default 1)
+//   sysctl_from_proc=1   at the script's first socket call (after its init
+//                        command ran), copy every sysctl usnet has from this
+//                        network namespace's /proc/sys: upstream scripts set
+//                        Linux's knobs there (common/defaults.sh,
+//                        set_sysctls.py) and usnet then matches them. Run in
+//                        a namespace of your own (run.sh's USNET_PD_NETNS=1)
 //   receive_horizon_s=N  netdev_receive gives up after N s of virtual time
 //                        with no packet (default 300), or at once when
 //                        nothing at all is pending; the script then fails
@@ -40,6 +46,7 @@
 #include <fcntl.h>
 #include <sys/ioctl.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <condition_variable>
 #include <cstdarg>
@@ -54,6 +61,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
@@ -120,6 +128,7 @@ struct Options {
   uint32_t mtu = 1500;
   uint64_t seed = 1;
   int64_t receive_horizon_s = 300;
+  bool sysctl_from_proc = false;
   std::vector<std::string> sysctls;       // NAME=VALUE
   std::vector<std::string> sysctl_files;  // paths
 
@@ -143,12 +152,16 @@ struct Options {
         number(o.seed);
       } else if (key == "receive_horizon_s") {
         number(o.receive_horizon_s);
+      } else if (key == "sysctl_from_proc") {
+        int v = 0;
+        number(v);
+        o.sysctl_from_proc = v != 0;
       } else if (key == "sysctl") {
         o.sysctls.emplace_back(value);
       } else if (key == "sysctl_file") {
         o.sysctl_files.emplace_back(value);
       } else {
-        Die("unknown flag '" + std::string(key) + "' (ip, gw, mtu, sysctl, sysctl_file, seed, receive_horizon_s)");
+        Die("unknown flag '" + std::string(key) + "' (ip, gw, mtu, sysctl, sysctl_file, sysctl_from_proc, seed, receive_horizon_s)");
       }
     }
     return o;
@@ -184,7 +197,10 @@ class TunDevice final : public NetDevice {
 class Adapter final : public Blocker {
  public:
   explicit Adapter(const Options& o)
-      : stack_(loop_, pool_, "usnet", o.seed), proc_(stack_), horizon_(absl::Seconds(o.receive_horizon_s)) {
+      : stack_(loop_, pool_, "usnet", o.seed),
+        proc_(stack_),
+        horizon_(absl::Seconds(o.receive_horizon_s)),
+        sysctl_from_proc_(o.sysctl_from_proc) {
     auto dev = std::make_unique<TunDevice>(o.mtu);
     tun_ = dev.get();
     stack_.AddDevice(std::move(dev));
@@ -195,6 +211,27 @@ class Adapter final : public Blocker {
     }
     for (const std::string& a : o.sysctls) {
       if (absl::Status s = stack_.sysctl().Apply(a); !s.ok()) Die("sysctl=" + a + ": " + s.ToString());
+    }
+  }
+
+  // sysctl_from_proc=1: the namespace's values of the knobs usnet has. A
+  // value usnet cannot take (out of its range) is reported and skipped.
+  void ImportProcSysctls() {
+    for (const std::string& name : stack_.sysctl().Names()) {
+      std::string path = "/proc/sys/" + name;
+      std::replace(path.begin() + 10, path.end(), '.', '/');
+      std::FILE* f = std::fopen(path.c_str(), "r");
+      if (f == nullptr) continue;  // a knob this kernel lacks
+      char buf[256] = {};
+      const bool ok = std::fgets(buf, sizeof(buf), f) != nullptr;
+      std::fclose(f);
+      if (!ok) continue;
+      std::string value(absl::StripAsciiWhitespace(buf));
+      for (char& c : value) c = c == '\t' ? ' ' : c;  // tcp_rmem is tab separated
+      if (absl::Status s = stack_.sysctl().Set(name, value); !s.ok()) {
+        std::fprintf(stderr, "usnet packetdrill adapter: %s=%s from /proc not taken: %s\n", name.c_str(),
+                     value.c_str(), s.ToString().c_str());
+      }
     }
   }
 
@@ -209,6 +246,10 @@ class Adapter final : public Blocker {
   auto Call(F&& f) {
     std::unique_lock<std::mutex> lk(mu_);
     t_lock = &lk;
+    if (sysctl_from_proc_) {
+      sysctl_from_proc_ = false;
+      ImportProcSysctls();
+    }
     ProcessScope in(proc_);
     std::optional<Blocker::Scope> blocker;
     if (std::this_thread::get_id() != main_) blocker.emplace(this);
@@ -281,17 +322,16 @@ class Adapter final : public Blocker {
   int Gettimeofday(timeval* tv) {
     std::unique_lock<std::mutex> lk(mu_);
     absl::Time t;
-    if (std::this_thread::get_id() == main_) {
-      // packetdrill spins on the clock for the last microseconds before an
-      // event: each read moves virtual time by 1 us so the spin ends.
-      Drive(lk, clock_.Now() + absl::Microseconds(1), false);
-      t = clock_.Now();
-    } else if (t_woke_at) {
+    if (t_woke_at) {
       // A blocking call that just returned: its end time is when it woke,
       // however far the main thread has moved the clock since.
       t = *t_woke_at;
       t_woke_at.reset();
     } else {
+      // packetdrill spins on the clock for the last microseconds before an
+      // event (on either thread): each read moves virtual time by 1 us so
+      // the spin ends.
+      Drive(lk, clock_.Now() + absl::Microseconds(1), false);
       t = clock_.Now();
     }
     *tv = absl::ToTimeval(t);
@@ -358,6 +398,7 @@ class Adapter final : public Blocker {
   Process proc_;
   TunDevice* tun_ = nullptr;
   absl::Duration horizon_;
+  bool sysctl_from_proc_;
   const std::thread::id main_ = std::this_thread::get_id();  // packetdrill's main thread calls init
 
   std::mutex mu_;  // the stack: one caller at a time
