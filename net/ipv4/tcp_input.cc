@@ -170,6 +170,15 @@ void TcpSock::Established(const TcpSegment& seg) {
   rcvq_space_seq_ = copied_seq_;
   rcvq_space_time_ns_ = tcp_.now_ns();
   rcv_tstamp_ns_ = lrcvtime_ns_ = tcp_.now_ns();
+  if (srtt_us_ == 0) {
+    // tcp_init_metrics (RFC 6298 5.7): no RTT sample from the handshake
+    // (the SYN or SYN-ACK was retransmitted, no timestamps): fall back to a
+    // 3 s RTO rather than the more aggressive initial 1 s.
+    constexpr absl::Duration kTimeoutFallback = absl::Seconds(3);  // TCP_TIMEOUT_FALLBACK
+    rttvar_us_ = mdev_us_ = mdev_max_us_ =
+        static_cast<uint32_t>(absl::ToInt64Microseconds(kTimeoutFallback));
+    rto_ = kTimeoutFallback;
+  }
   if (keepalive_) ResetKeepaliveTimer(KeepaliveTime());
   ca_->Init(cc_, tcp_.now());
   Wake();
@@ -432,8 +441,10 @@ void TcpSock::AckUpdateWindow(const TcpSegment& seg) {
 
 // tcp_rtt_estimator (RFC 6298 with Linux's mdev_max/rttvar refinement).
 void TcpSock::RttEstimator(absl::Duration rtt) {
-  int64_t m = std::max<int64_t>(1, absl::ToInt64Microseconds(rtt));
-  min_rtt_us_ = std::min<uint32_t>(min_rtt_us_, static_cast<uint32_t>(m));
+  // A sample of 0 us (ACK in the same microsecond) stays 0 here, as in
+  // Linux: only the stored srtt is kept >= 1, so RTO = rttvar exactly.
+  int64_t m = std::max<int64_t>(0, absl::ToInt64Microseconds(rtt));
+  min_rtt_us_ = std::min<uint32_t>(min_rtt_us_, static_cast<uint32_t>(std::max<int64_t>(1, m)));
   const uint32_t rto_min_us = static_cast<uint32_t>(absl::ToInt64Microseconds(RtoMin()));
   int64_t srtt = srtt_us_;
   if (srtt != 0) {
@@ -689,8 +700,21 @@ TcpSock::AckResult TcpSock::Ack(const TcpSegment& seg) {
   const uint32_t acked = CleanRtxQueue(prior_snd_una, &rtt_sampled, seg);
   if (acked > 0) tcp_.ext.Inc(seg.len == 0 ? TcpExtMib::kTCPPureAcks : TcpExtMib::kTCPHPAcks);
   if (prior_packets == 0) {
-    // Nothing was in flight: perhaps a window probe was answered.
-    if (!write_queue_.empty() && snd_wnd_ > 0 && xmit_timer_kind_ == XmitTimer::kProbe0) ClearXmitTimer();
+    // Nothing was in flight: perhaps a window probe was answered
+    // (tcp_ack_probe). A window that now takes the head segment stops the
+    // probes; otherwise the next probe is due a backed-off interval from
+    // this answer.
+    if (!write_queue_.empty() && xmit_timer_kind_ == XmitTimer::kProbe0) {
+      if (!(write_queue_.front()->Cb<TcpSkbCb>().end_seq > snd_una_ + snd_wnd_)) {
+        backoff_ = 0;
+        ClearXmitTimer();
+      } else {
+        rtx_timer_expires_ =
+            tcp_.now() + std::min(std::max(rto_, RtoMin()) * (int64_t{1} << backoff_),
+                                  absl::Milliseconds(tcp_.config().tcp_rto_max_ms));
+        tcp_.timers().Arm(rtx_timer_, rtx_timer_expires_);
+      }
+    }
     return AckResult::kOk;
   }
   const bool is_dupack = acked == 0 && seg.len == 0 && !win_update && !seg.has(kTcpFin) && ack == prior_snd_una;

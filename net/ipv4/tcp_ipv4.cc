@@ -613,6 +613,7 @@ TcpSock* Tcp::CookieCheck(TcpSock* l, SkbPtr& skb, const TcpSegment& seg) {
   req.rport = seg.sport;
   req.rcv_isn = seg.seq - 1;
   req.snt_isn = seg.ack_seq - 1;
+  req.first_synack_ns = -1;  // stateless: no SYN-ACK time to measure from
   req.mss = mss;
   // cookie_v4_check: undo the per-flow timestamp offset (when an echo is
   // there), then read the options the cookie timestamp carries; a cookie
@@ -704,6 +705,15 @@ TcpSock* Tcp::CreateChild(TcpSock* l, const TcpRequestSock& req, const TcpSegmen
   c->rto_ = absl::Seconds(1);
   c->SyncMss(0);
   c->ProcessSynAckRtt(req);
+  if (c->srtt_us_ == 0 && req.tstamp_ok && seg.opt.has_timestamp && seg.opt.tsecr != 0) {
+    // tcp_ack_update_rtt: when the SYN-ACK was resent (Karn), the echoed
+    // timestamp still measures the RTT.
+    const int32_t d = static_cast<int32_t>(TimestampMs() + req.ts_off - seg.opt.tsecr);
+    if (d >= 0) {
+      c->RttEstimator(absl::Milliseconds(std::max(1, d)));
+      c->SetRto();
+    }
+  }
   c->parent_ = l;
   l->accept_queue_.push_back(c);
   mib.Inc(TcpMib::kPassiveOpens);
@@ -713,7 +723,9 @@ TcpSock* Tcp::CreateChild(TcpSock* l, const TcpRequestSock& req, const TcpSegmen
 // tcp_synack_rtt_meas: the handshake's RTT is the first sample, unless the
 // SYN-ACK had to be resent (Karn).
 void TcpSock::ProcessSynAckRtt(const TcpRequestSock& req) {
-  if (req.num_retrans == 0 && req.first_synack_ns != 0) {
+  // (A SYN-ACK sent at loop time 0 is a valid sample too; a cookie's
+  // request sock, which sent none it remembers, says -1.)
+  if (req.num_retrans == 0 && req.first_synack_ns >= 0) {
     RttEstimator(absl::Nanoseconds(tcp_.now_ns() - req.first_synack_ns));
     SetRto();
   }

@@ -587,8 +587,8 @@ TEST(TcpRfc9293, LastAck_FinIsRetransmittedUntilAcked) {
   PeerFin(s, 10);
   ASSERT_EQ(s.Close(fd), 0);
   s.Expect(10, {.flags = kFA, .seq = 1, .ack = kPeerIsn + 2});
-  s.Expect(1010, {.flags = kFA, .seq = 1, .ack = kPeerIsn + 2});
-  s.Inject(1050, {.flags = kA, .seq = kPeerIsn + 2, .ack = 2});
+  s.Expect(210, {.flags = kFA, .seq = 1, .ack = kPeerIsn + 2});  // RTO 200 ms (RTT ~0)
+  s.Inject(250, {.flags = kA, .seq = kPeerIsn + 2, .ack = 2});
   EXPECT_EQ(s.host.tcp().established_count(), 0u);
   s.ExpectNothing(10000);
 }
