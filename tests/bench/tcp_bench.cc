@@ -347,6 +347,23 @@ class LinuxSide {
   sockaddr_in addr_{};
 };
 
+// Gives up on a transfer that makes no progress for 10 s of wall time (a
+// stack that stalls for good), so a broken build fails instead of hanging.
+// The clock is read only every 64k idle polls: free on the hot path.
+class Watchdog {
+ public:
+  void Progress() { idle_ = 0; }
+  bool Expired() {
+    if (++idle_ % 65536 != 0) return false;
+    if (idle_ == 65536) since_ = SteadyClock::now();
+    return SteadyClock::now() - since_ > std::chrono::seconds(10);
+  }
+
+ private:
+  uint64_t idle_ = 0;
+  SteadyClock::time_point since_;
+};
+
 // ---------------------------------------------------------------------------
 // Bulk transfer
 
@@ -357,7 +374,9 @@ template <typename Side>
 bool BulkRun(Side& side, const std::vector<uint8_t>& pattern, size_t w, uint64_t bytes,
              uint64_t& sent, uint64_t& got, std::vector<uint8_t>& rbuf, bool verify) {
   const uint64_t target = sent + bytes;
+  Watchdog dog;
   while (got < target) {
+    const uint64_t got_before = got;
     while (sent < target) {
       const size_t n = static_cast<size_t>(std::min<uint64_t>(w, target - sent));
       const ssize_t r = side.ClientSend(pattern.data() + sent % kPatternPeriod, n);
@@ -373,6 +392,11 @@ bool BulkRun(Side& side, const std::vector<uint8_t>& pattern, size_t w, uint64_t
       }
       if (verify && !CheckPattern(rbuf.data(), static_cast<size_t>(r), got)) return false;
       got += static_cast<uint64_t>(r);
+    }
+    if (got != got_before) {
+      dog.Progress();
+    } else if (dog.Expired()) {
+      return false;
     }
   }
   return got == sent;
@@ -482,13 +506,14 @@ void BM_TcpBulk_Linux2T(benchmark::State& state) {
 template <typename Side, typename Recv>
 bool RecvExactly(Side& side, Recv recv, uint8_t* p, size_t n) {
   size_t got = 0;
+  Watchdog dog;
   while (got < n) {
     const ssize_t r = recv(p + got, n - got);
     if (r > 0) {
       got += static_cast<size_t>(r);
       continue;
     }
-    if (r == 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) return false;
+    if (r == 0 || (errno != EAGAIN && errno != EWOULDBLOCK) || dog.Expired()) return false;
     side.Pump();
   }
   return true;
