@@ -30,6 +30,8 @@
 //                               idle established connections between the two
 //                               hosts and reports heap bytes per endpoint.
 //
+// Each rate also comes as NAME@cpu: per CPU second of the process.
+//
 // Every case checks itself: bytes received == bytes sent (the content is
 // verified on a warm-up transfer before timing), every round trip returns
 // 64 bytes, every connection is accepted and leaves no socket behind; a
