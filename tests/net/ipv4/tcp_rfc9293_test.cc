@@ -561,9 +561,9 @@ TEST(TcpRfc9293, CloseWait_RetransmittedFinIsAckedAgain) {
   TcpScript s;
   const int fd = Establish(s);
   PeerFin(s, 10);
-  s.Inject(300, {.flags = kFA, .seq = kPeerIsn + 1, .ack = 1});
+  s.Inject(100, {.flags = kFA, .seq = kPeerIsn + 1, .ack = 1});
   s.Expect(
-      300,
+      100,
       {.flags = kA, .seq = 1, .ack = kPeerIsn + 2, .opts = Sacks({{kPeerIsn + 1, kPeerIsn + 2}})});
   EXPECT_EQ(s.State(fd), TcpState::kCloseWait);
 }
@@ -624,6 +624,32 @@ TEST(TcpRfc9293, FinWait1_CrossedFinsGoThroughClosing) {
   s.ExpectNothing(1000);
 }
 
+TEST(TcpRfc9293, Closing_RetransmittedFinGetsAnAckWithDsack) {
+  TcpScript s;
+  const int fd = Establish(s);
+  OurFin(s, fd, false);
+  s.Inject(10, {.flags = kFA, .seq = kPeerIsn + 1, .ack = 1});
+  s.Expect(10, {.flags = kA, .seq = 2, .ack = kPeerIsn + 2});
+  ASSERT_EQ(s.State(fd), TcpState::kClosing);
+  // Old news in CLOSING: tcp_data_queue ACKs it at once with a D-SACK.
+  s.Inject(100, {.flags = kFA, .seq = kPeerIsn + 1, .ack = 1});
+  s.Expect(
+      100,
+      {.flags = kA, .seq = 2, .ack = kPeerIsn + 2, .opts = Sacks({{kPeerIsn + 1, kPeerIsn + 2}})});
+  EXPECT_EQ(s.State(fd), TcpState::kClosing);
+}
+
+TEST(TcpRfc9293, FinWait2_UnacceptableSegmentGetsADuplicateAck) {
+  TcpScript s;
+  const int fd = Establish(s);
+  OurFin(s, fd, false);
+  s.Inject(10, {.flags = kA, .seq = kPeerIsn + 1, .ack = 2});
+  ASSERT_EQ(s.State(fd), TcpState::kFinWait2);
+  s.Inject(20, {.flags = kPA, .seq = kPeerIsn + 1 + 100000, .ack = 2, .len = 10});
+  s.Expect(20, {.flags = kA, .seq = 2, .ack = kPeerIsn + 1, .win = kWin});
+  EXPECT_EQ(s.State(fd), TcpState::kFinWait2);
+}
+
 TEST(TcpRfc9293, FinWait2_PeerKeepsSendingAfterOurShutdown) {
   TcpScript s;
   const int fd = Establish(s);
@@ -649,6 +675,19 @@ TEST(TcpRfc9293, TimeWait_RetransmittedFinIsAckedAgain) {
   s.Inject(1000, {.flags = kFA, .seq = kPeerIsn + 1, .ack = 2});
   s.Expect(1000, {.flags = kA, .seq = 2, .ack = kPeerIsn + 2, .win = kWin});
   EXPECT_EQ(s.host.tcp().timewait_count(), 1u);
+}
+
+TEST(TcpRfc9293, TimeWait_StrayAckIsAnsweredAndRestartsTheTimer) {
+  TcpScript s;
+  ToTimeWait(s, Establish(s));
+  // Not the next sequence number: tcp_timewait_state_process re-ACKs and
+  // the 60 s start again.
+  s.Inject(30000, {.flags = kA, .seq = kPeerIsn + 5, .ack = 2});
+  s.Expect(30000, {.flags = kA, .seq = 2, .ack = kPeerIsn + 2, .win = kWin});
+  s.RunTo(89999);
+  EXPECT_EQ(s.host.tcp().timewait_count(), 1u);
+  s.RunTo(90000);
+  EXPECT_EQ(s.host.tcp().timewait_count(), 0u);
 }
 
 TEST(TcpRfc9293, TimeWait_InWindowRstKillsIt) {
