@@ -398,6 +398,29 @@ void TcpSock::SendActiveReset() {
 // tcp_xmit_probe_skb: a segment one byte before snd_una: the peer answers
 // with an ACK carrying its current window (zero-window probe, keepalive).
 void TcpSock::SendProbe0() {
+  // tcp_write_wakeup: a window that is open but too small for the head
+  // segment (so WriteXmit held it) is probed with as much data as fits,
+  // PSH set; only a closed window gets the empty probe below.
+  SkBuff* head = write_queue_.front();
+  if (head != nullptr && state_ != TcpState::kClose &&
+      head->Cb<TcpSkbCb>().seq < snd_una_ + snd_wnd_) {
+    TcpSkbCb& cb = head->Cb<TcpSkbCb>();
+    const uint32_t mss = CurrentMss();
+    const uint32_t seg_size = static_cast<uint32_t>((snd_una_ + snd_wnd_) - cb.seq);
+    if (seg_size < static_cast<uint32_t>(cb.end_seq - cb.seq) || head->len() > mss) {
+      if (!SplitSkb(write_queue_, head, std::min(seg_size, mss))) return;
+    }
+    cb.tcp_flags |= kTcpPsh;
+    cb.first_tx_ns = cb.tx_ns = tcp_.now_ns();
+    if (TransmitSkb(*head, true) != 0) return;
+    // tcp_event_new_data_sent.
+    rtx_queue_.PushBack(write_queue_.Unlink(head));
+    snd_nxt_ = cb.end_seq;
+    ++packets_out_;
+    tcp_.ext.Inc(TcpExtMib::kTCPOrigDataSent);
+    ResetXmitTimer(rto_);
+    return;
+  }
   SkbPtr skb = core_.AllocSkb(kMaxHeaderRoom, 0);
   if (!skb) return;
   TcpSkbCb& cb = skb->InitCb<TcpSkbCb>();

@@ -266,6 +266,12 @@ void TcpSock::ProbeTimer() {
   }
   tcp_.ext.Inc(TcpExtMib::kTCPWinProbe);
   SendProbe0();
+  if (packets_out_ > 0) {
+    // The probe carried data (tcp_send_probe0): the RTO timer owns it now.
+    probes_out_ = 0;
+    backoff_ = 0;
+    return;
+  }
   ++probes_out_;
   if (backoff_ < tcp_.config().tcp_retries2) ++backoff_;
   xmit_timer_kind_ = XmitTimer::kProbe0;

@@ -190,6 +190,23 @@ TEST(TcpTimers, ZeroWindowAnswerRestartsTheProbeTimer) {
   s.Expect(1050, probe);
 }
 
+TEST(TcpTimers, WindowTooSmallForTheSegmentIsProbedWithWhatFits) {
+  TcpScript s;
+  const int l = s.Listen(8080);
+  s.Inject(0, {.flags = kS, .seq = kPeerIsn, .opts = SynOpts(1460, std::nullopt, true, false)});
+  s.Expect(0, {.flags = kSA, .seq = 0, .ack = kPeerIsn + 1, .win = 64240});
+  s.Inject(100, {.flags = kA, .seq = kPeerIsn + 1, .ack = 1, .win = 500});  // RTO 300 ms
+  const int fd = s.Accept(l);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(s.Write(fd, 1000), 1000);  // 1000 bytes do not fit 500: held
+  // The persist timer's probe (tcp_write_wakeup) sends the 500 that fit.
+  s.Expect(400, {.flags = kPA, .seq = 1, .ack = kPeerIsn + 1, .win = 64240, .len = 500});
+  s.Inject(450, {.flags = kA, .seq = kPeerIsn + 1, .ack = 501, .win = 500});
+  s.Expect(450, {.flags = kPA, .seq = 501, .ack = kPeerIsn + 1, .len = 500});
+  s.Inject(500, {.flags = kA, .seq = kPeerIsn + 1, .ack = 1001, .win = 500});
+  s.ExpectNothing(10000);
+}
+
 // ---------------------------------------------------------------------------
 // Keepalive (tcp_keepalive_timer): 7200 s idle, then 9 probes 75 s apart.
 
