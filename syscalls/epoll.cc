@@ -9,6 +9,9 @@ namespace usnet {
 namespace {
 constexpr uint32_t kAlways = EPOLLERR | EPOLLHUP;  // reported even if not asked for
 constexpr uint32_t kFlags = EPOLLET | EPOLLONESHOT | EPOLLEXCLUSIVE | EPOLLWAKEUP;
+// Linux EPOLLEXCLUSIVE_OK_BITS: what may accompany EPOLLEXCLUSIVE.
+constexpr uint32_t kExclusiveOk =
+    EPOLLIN | EPOLLOUT | EPOLLERR | EPOLLHUP | EPOLLWAKEUP | EPOLLET | EPOLLEXCLUSIVE;
 }  // namespace
 
 Epoll::~Epoll() { items_.clear(); }
@@ -40,6 +43,11 @@ int Epoll::Ctl(int op, int fd, const std::shared_ptr<File>& file, const epoll_ev
     Remove(fd);
     found = items_.end();
   }
+  // do_epoll_ctl: EPOLLEXCLUSIVE is for ADD only, without ONESHOT, RDHUP
+  // and the like.
+  if (op != EPOLL_CTL_DEL && ev != nullptr && (ev->events & EPOLLEXCLUSIVE)) {
+    if (op == EPOLL_CTL_MOD || (ev->events & ~kExclusiveOk)) return -EINVAL;
+  }
   switch (op) {
     case EPOLL_CTL_ADD: {
       if (found != items_.end()) return -EEXIST;
@@ -59,6 +67,7 @@ int Epoll::Ctl(int op, int fd, const std::shared_ptr<File>& file, const epoll_ev
       if (found == items_.end()) return -ENOENT;
       if (ev == nullptr) return -EFAULT;
       Item* it = found->second.get();
+      if (it->events & EPOLLEXCLUSIVE) return -EINVAL;  // an exclusive item cannot be modified
       it->events = ev->events;
       it->data = ev->data.u64;
       it->disabled = false;

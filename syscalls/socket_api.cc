@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <csignal>
 #include <climits>
+#include <cstring>
 #include <functional>
 #include <memory>
 
@@ -28,7 +29,7 @@ T SysRet(T r) {
   return r;
 }
 
-constexpr int kSockMax = 10;     // Linux SOCK_MAX
+constexpr int kSockMax = SOCK_PACKET + 1;  // Linux SOCK_MAX
 constexpr size_t kIovMax = 1024;  // UIO_MAXIOV
 
 // The open file behind `fd` in the current process.
@@ -84,6 +85,32 @@ int Wait(Process& p, Sock& sk, uint32_t events, absl::Duration timeout) {
                                   : loop.clock().Now() + timeout;
   const uint32_t mask = events | POLLERR | POLLHUP;
   return WaitFor(loop, [&] { return (sk.Poll() & mask) != 0; }, deadline);
+}
+
+// move_addr_to_user: the length word is read first (EFAULT without one,
+// EINVAL if negative), then as much of the address as fits is copied (a
+// NULL buffer faults only if something is to be copied), then the full
+// length is written back.
+int MoveAddrToUser(const sockaddr_storage& k, socklen_t klen, sockaddr* addr, socklen_t* len) {
+  if (len == nullptr) return -EFAULT;
+  const int n = std::min(static_cast<int>(*len), static_cast<int>(klen));
+  if (n < 0) return -EINVAL;
+  if (n > 0) {
+    if (addr == nullptr) return -EFAULT;
+    std::memcpy(addr, &k, static_cast<size_t>(n));
+  }
+  *len = klen;
+  return 0;
+}
+
+// getsockname/getpeername/accept: the protocol names the socket first (so
+// an unconnected peer is ENOTCONN whatever the pointers), then the name is
+// copied out.
+int GetName(Sock& sk, bool peer, sockaddr* addr, socklen_t* len) {
+  sockaddr_storage k{};
+  socklen_t klen = sizeof(k);
+  if (int r = sk.GetName(reinterpret_cast<sockaddr*>(&k), &klen, peer); r < 0) return r;
+  return MoveAddrToUser(k, klen, addr, len);
 }
 
 // move_addr_to_kernel: a length that is negative as an int, or larger than
@@ -157,7 +184,7 @@ int DoAccept(int fd, sockaddr* addr, socklen_t* len, int flags) {
     if (a != -EAGAIN || r.file->nonblock) return a;
     if (int w = Wait(*r.proc, sk, POLLIN, sk.rcvtimeo()); w < 0) return w;
   }
-  if (addr != nullptr) (void)child->GetName(addr, len, true);
+  if (addr != nullptr) (void)GetName(*child, true, addr, len);
   auto f = std::make_shared<File>();
   f->sock = std::move(child);
   f->nonblock = (flags & SOCK_NONBLOCK) != 0;
@@ -173,6 +200,9 @@ int socket(int domain, int type, int protocol) {
   type &= 0xf;
   if (flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC)) return SysRet(-EINVAL);
   if (type < 0 || type >= kSockMax) return SysRet(-EINVAL);
+  // __sock_create: the obsolete (PF_INET, SOCK_PACKET) means PF_PACKET,
+  // which usnet does not have.
+  if (domain == AF_INET && type == SOCK_PACKET) domain = AF_PACKET;
   if (domain != AF_INET) return SysRet(-EAFNOSUPPORT);
   if (protocol < 0 || protocol >= IPPROTO_MAX) return SysRet(-EINVAL);
   std::unique_ptr<Sock> sk;
@@ -305,15 +335,13 @@ int setsockopt(int fd, int level, int name, const void* val, socklen_t len) {
 int getsockname(int fd, sockaddr* addr, socklen_t* len) {
   FdRef r = Lookup(fd);
   if (r.err) return SysRet(r.err);
-  if (addr == nullptr || len == nullptr) return SysRet(-EFAULT);
-  return SysRet(r.file->sock->GetName(addr, len, false));
+  return SysRet(GetName(*r.file->sock, false, addr, len));
 }
 
 int getpeername(int fd, sockaddr* addr, socklen_t* len) {
   FdRef r = Lookup(fd);
   if (r.err) return SysRet(r.err);
-  if (addr == nullptr || len == nullptr) return SysRet(-EFAULT);
-  return SysRet(r.file->sock->GetName(addr, len, true));
+  return SysRet(GetName(*r.file->sock, true, addr, len));
 }
 
 int fcntl(int fd, int cmd, long arg) {
@@ -350,7 +378,9 @@ int ioctl(int fd, unsigned long request, void* arg) {
     r.file->nonblock = *static_cast<int*>(arg) != 0;
     return 0;
   }
-  if (!r.file->sock) return SysRet(-ENOTTY);
+  // Linux 6.18: an epoll file's own ioctl handler (EPIOCSPARAMS,
+  // EPIOCGPARAMS) answers EINVAL for any other request.
+  if (!r.file->sock) return SysRet(-EINVAL);
   return SysRet(r.file->sock->Ioctl(request, arg));
 }
 
@@ -399,13 +429,15 @@ int epoll_create(int size) {
 }
 
 int epoll_ctl(int epfd, int op, int fd, epoll_event* event) {
+  // Linux copies the event in (every op but DEL has one) before it looks
+  // at either descriptor.
+  if (op != EPOLL_CTL_DEL && event == nullptr) return SysRet(-EFAULT);
   FdRef ep = LookupFile(epfd);
   if (ep.err) return SysRet(ep.err);
   FdRef target = LookupFile(fd);
   if (target.err) return SysRet(target.err);
   if (!ep.file->epoll || fd == epfd) return SysRet(-EINVAL);
   if (!target.file->sock) return SysRet(-EPERM);  // (nested epoll is not supported)
-  if ((op == EPOLL_CTL_ADD || op == EPOLL_CTL_MOD) && event == nullptr) return SysRet(-EFAULT);
   return SysRet(ep.file->epoll->Ctl(op, fd, target.file, event));
 }
 

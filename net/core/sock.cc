@@ -1,6 +1,7 @@
 #include "net/core/sock.h"
 
 #include <cerrno>
+#include <climits>
 #include <cstring>
 
 #include "net/core/iov.h"
@@ -26,6 +27,14 @@ int PutIntOpt(int v, void* val, socklen_t* len) {
   std::memcpy(val, &v, n);
   *len = n;
   return 0;
+}
+
+// sk_setsockopt SO_RCVBUF/SO_SNDBUF: the value is taken as unsigned and
+// clamped to the sysctl maximum (so a negative one asks for the maximum),
+// then doubled for overhead (__sock_set_rcvbuf), with a floor.
+uint32_t UserBufSize(int v, int sysctl_max, uint32_t floor) {
+  const uint32_t u = std::min(static_cast<uint32_t>(v), static_cast<uint32_t>(sysctl_max));
+  return std::max(std::min<uint32_t>(u, INT_MAX / 2) * 2, floor);
 }
 
 absl::Duration TimevalToDuration(const timeval& tv) {
@@ -147,7 +156,12 @@ int Sock::SetSockOpt(int level, int name, const void* val, socklen_t len) {
   if (name == SO_LINGER) {
     if (val == nullptr) return -EFAULT;
     if (len < static_cast<socklen_t>(sizeof(linger))) return -EINVAL;
-    std::memcpy(&linger_, val, sizeof(linger_));
+    linger l;
+    std::memcpy(&l, val, sizeof(l));
+    // sk_setsockopt keeps a flag (SOCK_LINGER) and a time: l_onoff reads
+    // back as 0 or 1, and turning lingering off keeps the old time.
+    linger_.l_onoff = l.l_onoff != 0;
+    if (l.l_onoff) linger_.l_linger = l.l_linger;
     return 0;
   }
   int v;
@@ -157,18 +171,13 @@ int Sock::SetSockOpt(int level, int name, const void* val, socklen_t len) {
     case SO_REUSEPORT: reuseport_ = v != 0; return 0;
     case SO_BROADCAST: broadcast_ = v != 0; return 0;
     case SO_KEEPALIVE: keepalive_ = v != 0; return 0;
-    case SO_RCVBUF: {
-      // sock_setsockopt: clamp to rmem_max, double for overhead, floor.
-      uint32_t u = static_cast<uint32_t>(std::min<int64_t>(std::max(v, 0), core_.config().rmem_max));
-      rcvbuf_ = std::max<uint32_t>(u * 2, kMinRcvbuf);
+    case SO_RCVBUF:
+      rcvbuf_ = UserBufSize(v, core_.config().rmem_max, kMinRcvbuf);
       return 0;
-    }
-    case SO_SNDBUF: {
-      uint32_t u = static_cast<uint32_t>(std::min<int64_t>(std::max(v, 0), core_.config().wmem_max));
-      sndbuf_ = std::max<uint32_t>(u * 2, kMinSndbuf);
+    case SO_SNDBUF:
+      sndbuf_ = UserBufSize(v, core_.config().wmem_max, kMinSndbuf);
       Wake();
       return 0;
-    }
     case SO_TYPE:
     case SO_PROTOCOL:
     case SO_DOMAIN:

@@ -111,7 +111,12 @@ int InetSock::SetSockOpt(int level, int name, const void* val, socklen_t len) {
 }
 
 int InetSock::GetSockOpt(int level, int name, void* val, socklen_t* len) {
-  if (level != SOL_IP) return Sock::GetSockOpt(level, name, val, len);
+  if (level == SOL_SOCKET) return Sock::GetSockOpt(level, name, val, len);
+  // udp_getsockopt claims SOL_UDP (usnet implements none of its options).
+  if (level == IPPROTO_UDP && protocol_ == IPPROTO_UDP) return -ENOPROTOOPT;
+  // ip_getsockopt is where every level the protocol did not claim ends up,
+  // and it answers EOPNOTSUPP (ip_setsockopt says ENOPROTOOPT).
+  if (level != SOL_IP) return -EOPNOTSUPP;
   int v;
   switch (name) {
     case IP_TTL: v = ttl_ == -1 ? inet_.config().ip_default_ttl : ttl_; break;
@@ -123,6 +128,13 @@ int InetSock::GetSockOpt(int level, int name, void* val, socklen_t* len) {
   }
   if (len == nullptr || val == nullptr) return -EFAULT;
   if (static_cast<int>(*len) < 0) return -EINVAL;
+  // do_ip_getsockopt: a buffer shorter than an int gets one byte if the
+  // value fits in it (the counterpart of the byte setsockopt accepts).
+  if (*len > 0 && *len < sizeof(int) && v >= 0 && v <= 255) {
+    *static_cast<unsigned char*>(val) = static_cast<unsigned char>(v);
+    *len = 1;
+    return 0;
+  }
   socklen_t n = std::min<socklen_t>(*len, sizeof(int));
   std::memcpy(val, &v, n);
   *len = n;

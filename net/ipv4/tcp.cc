@@ -21,6 +21,7 @@ constexpr uint32_t kInfiniteSsthresh = 0x7fffffff;  // TCP_INFINITE_SSTHRESH
 constexpr int kMinMss = 88;                        // TCP_MIN_MSS
 constexpr int kMaxWindow = 32767;                  // MAX_TCP_WINDOW
 constexpr uint8_t kAckSched = 1, kAckNow = 8;
+constexpr uint32_t kTcpTimestampAlignedLen = 12;   // TCPOLEN_TSTAMP_ALIGNED
 
 int IntOpt(const void* val, socklen_t len, int* out) {
   if (val == nullptr) return -EFAULT;
@@ -183,6 +184,9 @@ TcpSock::TcpSock(Tcp& tcp)
   rcvbuf_ = static_cast<uint32_t>(c.tcp_rmem[1]);
   sndbuf_ = static_cast<uint32_t>(c.tcp_wmem[1]);
   reordering_ = static_cast<uint32_t>(c.tcp_reordering);
+  // tcp_init_sock: mdev starts at the initial RTO (TCP_INFO's tcpi_rttvar
+  // reads 250000 before the first RTT sample replaces it).
+  mdev_us_ = static_cast<uint32_t>(absl::ToInt64Microseconds(rto_));
   cc_.snd_cwnd = kInitCwnd;
   cc_.snd_ssthresh = kInfiniteSsthresh;
   cc_.snd_cwnd_clamp = UINT32_MAX;
@@ -268,13 +272,19 @@ int TcpSock::Connect(const sockaddr* addr, socklen_t len, bool nonblock) {
         return -EINPROGRESS;  // the syscall layer waits
       }
       if (state_ == TcpState::kClose) {
-        // The attempt failed meanwhile: report how, once.
+        // The attempt failed meanwhile: report how, once, then disconnect
+        // (tcp_disconnect clears the shutdown and SOCK_DONE that tcp_done
+        // left) so that a later connect() is a fresh attempt.
         ss_state_ = SsState::kUnconnected;
         const int e = TakeError();
+        shutdown_ = 0;
+        done_ = false;
         return e != 0 ? e : -ECONNABORTED;
       }
+      // The attempt completed since the last call: this call reports it
+      // with 0 (__inet_stream_connect); the next one says EISCONN.
       ss_state_ = SsState::kConnected;
-      return -EISCONN;
+      return 0;
     case SsState::kDisconnecting:
       return -EINVAL;
     case SsState::kUnconnected:
@@ -371,6 +381,9 @@ ssize_t TcpSock::SendMsg(const msghdr& msg, int flags) {
     if (int e = TakeError(); e != 0) return e;
     return -EPIPE;
   }
+  // tcp_sendmsg_locked: a zero-length write on a connection copies nothing
+  // and pushes nothing (and there may be no tail skb to mark).
+  if (len == 0) return 0;
   return SendData(msg, flags, len);
 }
 
@@ -509,6 +522,16 @@ void TcpSock::RcvSpaceAdjust() {
 
 // tcp_close.
 bool TcpSock::Close() {
+  // A socket that ends closed here is destroyed by tcp_close at once
+  // (inet_csk_destroy_sock -> inet_put_port), so its bound port is free
+  // for bind() as soon as close() returns, although the orphan itself is
+  // deleted later in this loop round.
+  struct PutPortIfClosed {
+    TcpSock* sk;
+    ~PutPortIfClosed() {
+      if (sk->state_ == TcpState::kClose) sk->tcp_.PutPort(sk);
+    }
+  } put_port{this};
   orphan_ = true;
   shutdown_ = kRcvShutdown | kSendShutdown;
   if (state_ == TcpState::kListen) {
@@ -750,8 +773,10 @@ int TcpSock::GetSockOpt(int level, int name, void* val, socklen_t* len) {
     case TCP_USER_TIMEOUT: return PutInt(static_cast<int>(user_timeout_ms_), val, len);
     case TCP_QUICKACK: return PutInt(!ack_pingpong_, val, len);
     case TCP_INFO: {
+      // do_tcp_getsockopt: min(len, sizeof(struct tcp_info)) bytes, so
+      // shorter (older) structs get their prefix.
       if (static_cast<int>(*len) < 0) return -EINVAL;
-      tcp_info info;
+      TcpInfo info;
       FillInfo(&info);
       const socklen_t n = std::min<socklen_t>(*len, sizeof(info));
       if (val == nullptr && n > 0) return -EFAULT;
@@ -801,11 +826,21 @@ int TcpSock::Ioctl(unsigned long request, void* arg) {
 }
 
 // tcp_get_info.
-void TcpSock::FillInfo(tcp_info* i) const {
-  std::memset(i, 0, sizeof(*i));
+void TcpSock::FillInfo(TcpInfo* i) const {
+  *i = TcpInfo{};
   const int64_t now = tcp_.now_ns();
+  auto ms_ago = [now](int64_t t_ns) { return static_cast<uint32_t>((now - t_ns) / 1000000); };
   i->tcpi_state = static_cast<uint8_t>(state_);
   i->tcpi_ca_state = static_cast<uint8_t>(ca_state_);
+  i->tcpi_reordering = reordering_;
+  i->tcpi_snd_cwnd = cc_.snd_cwnd;
+  if (state_ == TcpState::kListen) {
+    // Linux reports only the above for a listener, with two fields reused:
+    // connections ready for accept() and the backlog.
+    i->tcpi_unacked = static_cast<uint32_t>(accept_queue_.size());
+    i->tcpi_sacked = backlog_;
+    return;
+  }
   i->tcpi_retransmits = retransmits_;
   i->tcpi_probes = probes_out_;
   i->tcpi_backoff = backoff_;
@@ -824,19 +859,32 @@ void TcpSock::FillInfo(tcp_info* i) const {
   i->tcpi_sacked = sacked_out_;
   i->tcpi_lost = lost_out_;
   i->tcpi_retrans = retrans_out_;
-  i->tcpi_last_data_sent = static_cast<uint32_t>((now - lsndtime_ns_) / 1000000);
-  i->tcpi_last_data_recv = static_cast<uint32_t>((now - lrcvtime_ns_) / 1000000);
-  i->tcpi_last_ack_recv = static_cast<uint32_t>((now - rcv_tstamp_ns_) / 1000000);
-  i->tcpi_pmtu = mss_cache_ + 40 + (rx_opt_.tstamp_ok ? 12 : 0);
+  i->tcpi_last_data_sent = ms_ago(lsndtime_ns_);
+  i->tcpi_last_data_recv = ms_ago(lrcvtime_ns_);
+  i->tcpi_last_ack_recv = ms_ago(rcv_tstamp_ns_);
+  i->tcpi_pmtu = pmtu_;
   i->tcpi_rcv_ssthresh = rcv_ssthresh_;
   i->tcpi_rtt = srtt_us_ >> 3;
   i->tcpi_rttvar = mdev_us_ >> 2;
   i->tcpi_snd_ssthresh = cc_.snd_ssthresh;
-  i->tcpi_snd_cwnd = cc_.snd_cwnd;
-  i->tcpi_advmss = adv_mss_;
-  i->tcpi_reordering = reordering_;
+  // tp->advmss is the MSS our SYN offered less the timestamp option, once
+  // timestamps are on (tcp_rcv_synsent_state_process, tcp_openreq_child).
+  i->tcpi_advmss = adv_mss_ - (rx_opt_.tstamp_ok ? kTcpTimestampAlignedLen : 0);
   i->tcpi_rcv_space = rcvq_space_;
   i->tcpi_total_retrans = total_retrans_;
+  i->tcpi_bytes_acked = bytes_acked_;
+  i->tcpi_bytes_received = bytes_received_;
+  i->tcpi_segs_out = segs_out_;
+  i->tcpi_segs_in = segs_in_;
+  i->tcpi_notsent_bytes = static_cast<uint32_t>(std::max<int32_t>(0, write_seq_ - snd_nxt_));
+  i->tcpi_min_rtt = min_rtt_us_;  // ~0U before the first sample, as minmax_get
+  i->tcpi_data_segs_in = data_segs_in_;
+  i->tcpi_data_segs_out = data_segs_out_;
+  i->tcpi_delivered = delivered_;
+  i->tcpi_bytes_sent = bytes_sent_;
+  i->tcpi_bytes_retrans = bytes_retrans_;
+  i->tcpi_snd_wnd = snd_wnd_;
+  i->tcpi_rcv_wnd = rcv_wnd_;
 }
 
 }  // namespace usnet

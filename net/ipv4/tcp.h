@@ -31,6 +31,7 @@
 #include "net/ipv4/secure_seq.h"
 #include "net/ipv4/syncookies.h"
 #include "net/ipv4/tcp_cong.h"
+#include "net/ipv4/tcp_info.h"
 #include "net/ipv4/tcp_seq.h"
 #include "net/wire/tcp.h"
 
@@ -251,7 +252,7 @@ class TcpSock final : public InetSock {
 
  public:
   // `struct tcp_info` as Linux fills it (tcp_get_info), for the fields we track.
-  void FillInfo(tcp_info* info) const;
+  void FillInfo(TcpInfo* info) const;
 
   // --- for the protocol (tcp_ipv4.cc, tcp_input.cc) ---
   void Rcv(SkbPtr skb, const TcpSegment& seg);  // tcp_v4_do_rcv
@@ -542,7 +543,8 @@ class Tcp final : public InetProtocol {
 
   // Demux (tcp_ipv4.cc).
   static bool ParseSegment(const SkBuff& skb, TcpSegment* seg);
-  TcpSock* LookupListener(Ipv4Addr daddr, Port dport);
+  // The listener for a SYN (or, with SO_REUSEPORT, one of its group).
+  TcpSock* LookupListener(const TcpSegment& seg);
   void SendReset(const TcpSegment& seg, const SkBuff* skb);  // tcp_v4_send_reset
   void SendAckStateless(const TcpSegment& seg, SeqNum seq, SeqNum ack, uint32_t win, uint32_t tsval,
                         uint32_t tsecr);  // tcp_v4_send_ack (timewait, request socks)

@@ -158,7 +158,8 @@ void TcpSock::Established(const TcpSegment& seg) {
   (void)seg;
   SyncMss(0);
   SetState(TcpState::kEstablished);
-  ss_state_ = SsState::kConnected;
+  // (sock->state stays SS_CONNECTING: tcp_finish_connect leaves it to the
+  // next connect() call, which reports 0 once; accept() marks children.)
   // tcp_init_buffer_space / tcp_sndbuf_expand: room for 2 x cwnd.
   if (!user_sndbuf_) {
     const uint32_t per_mss = mss_cache_ + kMaxHeaderRoom + 320;

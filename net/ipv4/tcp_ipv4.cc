@@ -124,7 +124,7 @@ void Tcp::Rcv(SkbPtr skb) {
         return;
     }
   }
-  if (TcpSock* l = LookupListener(seg.daddr, seg.dport)) {
+  if (TcpSock* l = LookupListener(seg)) {
     ListenRcv(l, std::move(skb), seg);
     return;
   }
@@ -133,15 +133,30 @@ void Tcp::Rcv(SkbPtr skb) {
   core.Drop(std::move(skb), DropReason::kNO_SOCKET);
 }
 
-TcpSock* Tcp::LookupListener(Ipv4Addr daddr, Port dport) {
-  auto it = listeners_.find(dport.value());
+TcpSock* Tcp::LookupListener(const TcpSegment& seg) {
+  auto it = listeners_.find(seg.dport.value());
   if (it == listeners_.end()) return nullptr;
-  TcpSock* wildcard = nullptr;
+  TcpSock* best = nullptr;
   for (TcpSock* l : it->second) {
-    if (l->local_addr() == daddr) return l;  // exact address wins (compute_score)
-    if (l->local_addr().IsAny() && wildcard == nullptr) wildcard = l;
+    if (l->local_addr() == seg.daddr) {  // exact address wins (compute_score)
+      best = l;
+      break;
+    }
+    if (l->local_addr().IsAny() && best == nullptr) best = l;
   }
-  return wildcard;
+  if (best == nullptr || !best->reuseport_) return best;
+  // SO_REUSEPORT (inet_lhash2_lookup -> reuseport_select_sock): the
+  // listeners sharing the port and address form a group; a keyed hash of
+  // the 4-tuple picks one, so each connection has one home and the group
+  // shares the load.
+  std::vector<TcpSock*> group;
+  for (TcpSock* l : it->second) {
+    if (l->reuseport_ && l->local_addr() == best->local_addr()) group.push_back(l);
+  }
+  const uint32_t hash = static_cast<uint32_t>(
+      SipHash3u32(internal::LinuxBe32(seg.daddr), internal::LinuxBe32(seg.saddr),
+                  internal::LinuxPorts(seg.dport, seg.sport), secrets_.net_secret));
+  return group[(uint64_t{hash} * group.size()) >> 32];  // reciprocal_scale
 }
 
 // ---------------------------------------------------------------------------
@@ -242,10 +257,10 @@ int Tcp::GetPort(TcpSock* sk, uint16_t port) {
         const bool addr_overlap = o->rcv_saddr_.IsAny() || sk->rcv_saddr_.IsAny() || o->rcv_saddr_ == sk->rcv_saddr_;
         if (!addr_overlap) continue;
         if (sk->reuseport_ && o->reuseport_) continue;
-        if (sk->reuseaddr_ && o->reuseaddr_ && o->state_ != TcpState::kListen &&
-            sk->state_ != TcpState::kListen) {
-          continue;
-        }
+        // inet_bind_conflict: SO_REUSEADDR on both sides shares the port
+        // unless the other socket listens. Our own state does not matter:
+        // two such sockets may both bind, and the first to listen wins.
+        if (sk->reuseaddr_ && o->reuseaddr_ && o->state_ != TcpState::kListen) continue;
         return true;
       }
     }
@@ -253,7 +268,9 @@ int Tcp::GetPort(TcpSock* sk, uint16_t port) {
       if (e.kind != EhashEntry::kTimewait || t.lport != p) continue;
       auto* tw = static_cast<TcpTimewaitSock*>(e.p);
       const bool addr_overlap = sk->rcv_saddr_.IsAny() || tw->laddr == sk->rcv_saddr_;
-      if (addr_overlap && !(sk->reuseaddr_)) return true;
+      // A TIME_WAIT socket yields its port only if it, too, had
+      // SO_REUSEADDR (tw_reuse); measured on Linux 6.18.
+      if (addr_overlap && !(sk->reuseaddr_ && tw->reuse)) return true;
     }
     return false;
   };
@@ -811,7 +828,7 @@ void Tcp::TimewaitRcv(TcpTimewaitSock* tw, SkbPtr skb, const TcpSegment& seg) {
   if (seg.has(kTcpSyn) && !seg.has(kTcpRst) && !seg.has(kTcpAck) && !paws_reject &&
       (seg.seq > tw->rcv_nxt ||
        (seg.opt.has_timestamp && static_cast<int32_t>(tw->ts_recent - seg.opt.tsval) < 0))) {
-    TcpSock* l = LookupListener(seg.daddr, seg.dport);
+    TcpSock* l = LookupListener(seg);
     if (l != nullptr) {
       kill();
       ListenRcv(l, std::move(skb), seg);
