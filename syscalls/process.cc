@@ -1,5 +1,6 @@
 #include "syscalls/process.h"
 
+#include <algorithm>
 #include <cerrno>
 
 #include "syscalls/epoll.h"
@@ -13,18 +14,20 @@ File::~File() {
 }
 
 int FdTable::Install(std::shared_ptr<File> f) {
-  for (size_t i = kFirstFd; i < files_.size(); ++i) {
-    if (!files_[i]) {
-      files_[i] = std::move(f);
-      ++open_;
-      return static_cast<int>(i);
-    }
-  }
+  // The lowest free descriptor, found from a hint below which every slot is
+  // taken (Linux's files_struct next_fd): opening N descriptors is O(N),
+  // not O(N^2).
   if (files_.size() < kFirstFd) files_.resize(kFirstFd);
-  if (static_cast<int>(files_.size()) >= max_fds_) return -EMFILE;
-  files_.push_back(std::move(f));
+  size_t i = std::max<size_t>(next_fd_, kFirstFd);
+  while (i < files_.size() && files_[i]) ++i;
+  if (i == files_.size()) {
+    if (static_cast<int>(i) >= max_fds_) return -EMFILE;
+    files_.emplace_back();
+  }
+  files_[i] = std::move(f);
   ++open_;
-  return static_cast<int>(files_.size() - 1);
+  next_fd_ = i + 1;
+  return static_cast<int>(i);
 }
 
 int FdTable::InstallAt(int fd, std::shared_ptr<File> f) {
@@ -44,6 +47,7 @@ int FdTable::Close(int fd) {
   if (fd < 0 || static_cast<size_t>(fd) >= files_.size() || !files_[fd]) return -EBADF;
   files_[fd].reset();
   --open_;
+  next_fd_ = std::min(next_fd_, static_cast<size_t>(fd));
   return 0;
 }
 

@@ -41,6 +41,7 @@ class FdTable {
 
  private:
   std::vector<std::shared_ptr<File>> files_;
+  size_t next_fd_ = kFirstFd;  // every slot below is in use
   int max_fds_;
   size_t open_ = 0;
 };
