@@ -290,15 +290,19 @@ void TcpSock::WriteXmit(bool push_one) {
     if (push_one) break;
   }
   // Nothing in flight, data waiting, window closed: probe it (persist timer).
+  // tcp_check_probe_timer arms the same timer when the window is open but
+  // TCP_CORK or MSG_MORE hold a short tail, at tcp_probe0_base = max(RTO,
+  // rto_min); SendProbe0 (tcp_write_wakeup) then sends the held data, so
+  // corked data leaves after about 200 ms, as on Linux.
   if (!sent && packets_out_ == 0 && !write_queue_.empty() && xmit_timer_kind_ == XmitTimer::kNone) {
     const TcpSkbCb& cb = write_queue_.front()->Cb<TcpSkbCb>();
-    if (cb.end_seq > snd_una_ + snd_wnd_) {
-      xmit_timer_kind_ = XmitTimer::kProbe0;
-      const absl::Duration when = std::min(rto_ * (int64_t{1} << backoff_),
-                                           absl::Milliseconds(tcp_.config().tcp_rto_max_ms));
-      rtx_timer_expires_ = tcp_.now() + when;
-      tcp_.timers().Arm(rtx_timer_, rtx_timer_expires_);
-    }
+    const bool window_closed = cb.end_seq > snd_una_ + snd_wnd_;
+    xmit_timer_kind_ = XmitTimer::kProbe0;
+    const absl::Duration when =
+        std::min(window_closed ? rto_ * (int64_t{1} << backoff_) : std::max(rto_, RtoMin()),
+                 absl::Milliseconds(tcp_.config().tcp_rto_max_ms));
+    rtx_timer_expires_ = tcp_.now() + when;
+    tcp_.timers().Arm(rtx_timer_, rtx_timer_expires_);
   }
 }
 

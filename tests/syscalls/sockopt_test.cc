@@ -302,12 +302,8 @@ TEST_F(SockoptTest, TcpCork_HoldsPartialSegmentsUntilFullOrUncorked) {
 // __tcp_push_pending_frames arms the probe timer (tcp_check_probe_timer, at
 // tcp_probe0_base = max(RTO, 200 ms)); tcp_probe_timer -> tcp_write_wakeup
 // then sends the held segment. Measured on loopback (RTO 204 ms): a corked
-// 100-byte write arrived after 205-211 ms. usnet arms that timer only for a
-// closed window (tcp_output.cc WriteXmit) and its probe is always the
-// zero-window probe, so corked data waits for uncork: disabled until
-// tcp_output.cc/tcp_timer.cc do what tcp_check_probe_timer and
-// tcp_write_wakeup do.
-TEST_F(SockoptTest, DISABLED_TcpCork_PartialSegmentLeavesAfterTheProbeTimer) {
+// 100-byte write arrived after 205-211 ms.
+TEST_F(SockoptTest, TcpCork_PartialSegmentLeavesAfterTheProbeTimer) {
   TcpPair p = ConnectPair(net);
   const absl::Duration rto = absl::Microseconds(Info(p.client).tcpi_rto);
   ASSERT_EQ(rto, absl::Milliseconds(210));
