@@ -189,13 +189,15 @@ int TcpSock::TransmitSkb(SkBuff& skb, bool clone) {
     r.window = static_cast<uint16_t>(std::min<uint32_t>(rcv_wnd_, 65535));
     r.opts.mss = static_cast<uint16_t>(adv_mss_);
     const TcpConfig& c = tcp_.config();
-    const bool synack = (cb.tcp_flags & kTcpAck) != 0;
-    r.opts.sack_permitted = synack ? rx_opt_.sack_ok : c.tcp_sack != 0;
-    if (synack ? rx_opt_.wscale_ok : c.tcp_window_scaling != 0) r.opts.wscale = rx_opt_.rcv_wscale;
-    if (synack ? rx_opt_.tstamp_ok : c.tcp_timestamps != 0) {
+    // A full socket sends a SYN-ACK only in a simultaneous open; like the
+    // SYN it offers what the sysctls allow (tcp_syn_options), whatever the
+    // peer's SYN had: its wscale is then 0 if the peer cannot scale.
+    r.opts.sack_permitted = c.tcp_sack != 0;
+    if (c.tcp_window_scaling != 0) r.opts.wscale = rx_opt_.rcv_wscale;
+    if (c.tcp_timestamps != 0) {
       r.opts.has_timestamp = true;
       r.opts.tsval = tcp_.TimestampMs() + ts_off_;
-      r.opts.tsecr = synack ? rx_opt_.ts_recent : 0;
+      r.opts.tsecr = rx_opt_.ts_recent;  // 0 in a SYN
     }
   } else {
     r.window = SelectWindow();

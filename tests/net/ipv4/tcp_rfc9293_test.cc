@@ -251,6 +251,22 @@ TEST(TcpRfc9293, SynSent_SimultaneousOpenCompletedByAnAck) {
   s.Expect(10, {.flags = kPA, .seq = 1, .ack = 5001, .data = "hi"});
 }
 
+TEST(TcpRfc9293, SynSent_SimultaneousOpenSynAckOffersOurOptionsAnyway) {
+  TcpScript s;
+  const int fd = s.ConnectSyn();
+  // The crossed SYN has only an MSS. Linux's SYN-ACK (tcp_syn_options)
+  // still offers SACK, timestamps and a window scale, 0 since the peer
+  // cannot scale; what is used follows the peer's SYN.
+  s.Inject(5, {.flags = kS, .seq = 5000, .opts = SynOpts(1460, std::nullopt, false, false)});
+  s.Expect(
+      5, {.flags = kSA, .seq = 0, .ack = 5001, .win = 64240, .opts = SynOpts(1460, 0, true, true)});
+  s.Inject(10, {.flags = kA, .seq = 5001, .ack = 1});
+  ASSERT_EQ(s.State(fd), TcpState::kEstablished);
+  ASSERT_EQ(s.Write(fd, "hi"), 2);
+  s.Expect(10,
+           {.flags = kPA, .seq = 1, .ack = 5001, .win = 64240, .data = "hi", .opts = TcpOptions{}});
+}
+
 // ---------------------------------------------------------------------------
 // SYN-RECEIVED (a request sock): Linux tcp_check_req.
 
