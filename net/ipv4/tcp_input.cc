@@ -540,8 +540,6 @@ uint32_t TcpSock::CleanRtxQueue(SeqNum prior_snd_una, bool* rtt_sampled, const T
     } else {
       seq_rtt_ns = now - cb.first_tx_ns;
     }
-    const uint32_t bytes = cb.end_seq - cb.seq - ((cb.tcp_flags & (kTcpSyn | kTcpFin)) ? 1 : 0);
-    bytes_acked_ += bytes;
     --packets_out_;
     ++acked;
     SkbPtr gone = rtx_queue_.Unlink(s);
@@ -693,6 +691,10 @@ TcpSock::AckResult TcpSock::Ack(const TcpSegment& seg) {
   if (ack > prior_snd_una) {
     retransmits_ = 0;
     backoff_ = 0;
+    // tcp_snd_una_update: every sequence number acknowledged counts, SYN
+    // and FIN included, partial segments too (tcpi_bytes_acked, and the
+    // RFC 5961 bound above).
+    bytes_acked_ += static_cast<uint32_t>(ack - prior_snd_una);
     snd_una_ = ack;
   }
   ProcessSack(seg);

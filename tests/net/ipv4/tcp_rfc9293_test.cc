@@ -510,6 +510,17 @@ TEST(TcpRfc9293, Established_AckBelowEverythingAcknowledgedGetsAChallengeAck) {
   EXPECT_EQ(err, EAGAIN);
 }
 
+TEST(TcpRfc9293, Established_ActiveOpenCountsItsSynAsAcknowledged) {
+  TcpScript s;
+  const int fd = s.ConnectEstablished(10, SynOpts(1460, 7, true, false));
+  // Linux's bytes_acked includes the SYN, so an ACK of our ISS is merely
+  // old here (one below SND.UNA, within what was acknowledged): ignored,
+  // and the data is taken.
+  s.Inject(20, {.flags = kPA, .seq = 5001, .ack = 0, .data = "abc"});
+  s.Expect(20, {.flags = kA, .seq = 1, .ack = 5004, .win = kWin});
+  EXPECT_EQ(s.Read(fd), "abc");
+}
+
 // Sixth: URG. usnet keeps no urgent data: the byte stays in line (as with
 // SO_OOBINLINE) and the segment is processed as any other.
 
