@@ -991,7 +991,10 @@ void TcpSock::OfoDrain() {
 
 // tcp_fin: the peer has finished sending.
 void TcpSock::Fin() {
-  ack_pending_ |= kAckSched | kAckNow;
+  // tcp_fin only schedules the ACK: ESTABLISHED -> CLOSE_WAIT enters
+  // ping-pong mode, so the ACK is delayed (by the ATO, 40 ms once data has
+  // come; at once before that), hoping to ride on our own FIN.
+  ack_pending_ |= kAckSched;
   shutdown_ |= kRcvShutdown;
   done_ = true;
   switch (state_) {

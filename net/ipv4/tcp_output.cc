@@ -326,6 +326,12 @@ void TcpSock::SendAck() {
 // tcp_send_delayed_ack.
 void TcpSock::SendDelayedAck() {
   absl::Duration ato = ato_;
+  if (ato == absl::ZeroDuration()) {
+    // No data has come yet, so no ATO (a bare FIN): Linux arms the timer
+    // for jiffies + 0, which fires at once.
+    SendAck();
+    return;
+  }
   if (ato > kAtoMin) {
     absl::Duration max_ato = absl::Milliseconds(500);
     if (ack_pingpong_ || (ack_pending_ & kAckPushed)) max_ato = kDelackMax;

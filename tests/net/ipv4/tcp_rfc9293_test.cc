@@ -565,12 +565,28 @@ TEST(TcpRfc9293, Established_FinMovesToCloseWait) {
   const int fd = Establish(s);
   s.Inject(10, {.flags = kPA, .seq = kPeerIsn + 1, .ack = 1, .data = "bye"});
   s.Expect(10, {.flags = kA, .seq = 1, .ack = kPeerIsn + 4});
-  PeerFin(s, 20, kPeerIsn + 4);
+  // tcp_fin enters ping-pong mode: no quick ACK; the delayed ACK waits the
+  // 40 ms ATO for a reply (our FIN) to ride on.
+  s.Inject(20, {.flags = kFA, .seq = kPeerIsn + 4, .ack = 1});
   EXPECT_EQ(s.State(fd), TcpState::kCloseWait);
+  s.Expect(60, {.flags = kA, .seq = 1, .ack = kPeerIsn + 5, .win = kWin});
   int err = -1;
   EXPECT_EQ(s.Read(fd, &err), "bye");
   EXPECT_EQ(s.Read(fd, &err), "");  // end of stream
   EXPECT_EQ(err, 0);
+}
+
+TEST(TcpRfc9293, CloseWait_CloseWithinTheAtoSendsOneFinAck) {
+  TcpScript s;
+  const int fd = Establish(s);
+  s.Inject(10, {.flags = kPA, .seq = kPeerIsn + 1, .ack = 1, .data = "q"});
+  s.Expect(10, {.flags = kA, .seq = 1, .ack = kPeerIsn + 2});
+  s.Inject(20, {.flags = kFA, .seq = kPeerIsn + 2, .ack = 1});
+  EXPECT_EQ(s.Read(fd), "q");
+  ASSERT_EQ(s.Close(fd), 0);
+  // Our FIN carries the ACK of theirs: no separate ACK.
+  s.Expect(20, {.flags = kFA, .seq = 1, .ack = kPeerIsn + 3, .win = kWin});
+  s.ExpectNothing(150);
 }
 
 TEST(TcpRfc9293, CloseWait_DataAfterTheFinIsIgnored) {
