@@ -443,6 +443,12 @@ TEST_F(SockoptTest, TcpInfo_EstablishedWithKnownRtt) {
   EXPECT_EQ(i.tcpi_total_retrans, 0u);
   EXPECT_EQ(i.tcpi_unacked, 0u);
   EXPECT_EQ(i.tcpi_ca_state, 0u);  // TCP_CA_Open
+  // Linux (tcp_snd_una_update / tcp_rcv_nxt_update), measured: the client's
+  // SYN counts as one byte acknowledged; nothing was received yet, and the
+  // server's child starts from zero.
+  EXPECT_EQ(i.tcpi_bytes_acked, 1u);
+  EXPECT_EQ(i.tcpi_bytes_received, 0u);
+  EXPECT_EQ(InfoB(p.server).tcpi_bytes_acked, 0u);
   // Full-sized segments from the peer raise the receive MSS estimate
   // (tcp_measure_rcv_mss).
   const std::string down = RandomBytes(3 * kMss, 2);
