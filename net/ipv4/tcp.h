@@ -293,7 +293,8 @@ class TcpSock final : public InetSock {
   void RttEstimator(absl::Duration rtt);
   void SetRto();
   void ProcessSack(const TcpSegment& seg);
-  void FastRetransAlert(const TcpSegment& seg, bool is_dupack, uint32_t acked);
+  void FastRetransAlert(const TcpSegment& seg, bool is_dupack, uint32_t acked, uint32_t prior_packets,
+                        uint32_t prior_sacked);
   void EnterRecovery();
   void EndRecovery();
   void MarkLostSack();

@@ -14,7 +14,7 @@
 namespace usnet {
 
 namespace {
-constexpr int kMaxQuickAcks = 16;                          // TCP_MAX_QUICKACKS
+constexpr int kMaxQuickAcks = 16;                           // TCP_MAX_QUICKACKS
 constexpr absl::Duration kAtoMin = absl::Milliseconds(40);  // TCP_ATO_MIN
 constexpr absl::Duration kDelackMax = absl::Milliseconds(200);
 constexpr uint8_t kAckSched = 1, kAckTimer = 2, kAckPushed = 4, kAckNow = 8;
@@ -70,7 +70,8 @@ void TcpSock::Rcv(SkbPtr skb, const TcpSegment& seg) {
 void TcpSock::ProcessOptionsOnSyn(const TcpSegment& seg) {
   const TcpConfig& c = tcp_.config();
   rx_opt_.mss_clamp = seg.opt.mss.value_or(536);
-  if (rx_opt_.user_mss && rx_opt_.user_mss < rx_opt_.mss_clamp) rx_opt_.mss_clamp = rx_opt_.user_mss;
+  if (rx_opt_.user_mss && rx_opt_.user_mss < rx_opt_.mss_clamp)
+    rx_opt_.mss_clamp = rx_opt_.user_mss;
   rx_opt_.wscale_ok = seg.opt.wscale.has_value() && c.tcp_window_scaling;
   rx_opt_.snd_wscale = rx_opt_.wscale_ok ? *seg.opt.wscale : 0;
   if (!rx_opt_.wscale_ok) rx_opt_.rcv_wscale = 0;
@@ -93,7 +94,8 @@ void TcpSock::RcvSynSent(SkbPtr skb, const TcpSegment& seg) {
       // The echoed timestamp must be one we sent since the first SYN.
       const uint32_t ecr = seg.opt.tsecr - ts_off_;
       const uint32_t first = static_cast<uint32_t>(retrans_stamp_ns_ / 1000000);
-      if (static_cast<int32_t>(ecr - first) < 0 || static_cast<int32_t>(tcp_.TimestampMs() - ecr) < 0) {
+      if (static_cast<int32_t>(ecr - first) < 0 ||
+          static_cast<int32_t>(tcp_.TimestampMs() - ecr) < 0) {
         tcp_.ext.Inc(TcpExtMib::kPAWSActive);
         if (!seg.has(kTcpRst)) tcp_.SendReset(seg, skb.get());
         core_.Drop(std::move(skb), DropReason::kTCP_RFC7323_PAWS);
@@ -246,12 +248,14 @@ bool TcpSock::ValidateIncoming(SkbPtr& skb, const TcpSegment& seg) {
     core_.Drop(std::move(skb), DropReason::kTCP_RFC7323_PAWS);
     return false;
   }
-  if (!InWindow(seg.seq, seg.end_seq, rcv_wup_, rcv_nxt_ + ReceiveWindow(rcv_wup_, rcv_wnd_, rcv_nxt_))) {
+  if (!InWindow(seg.seq, seg.end_seq, rcv_wup_,
+                rcv_nxt_ + ReceiveWindow(rcv_wup_, rcv_wnd_, rcv_nxt_))) {
     if (!seg.has(kTcpRst)) {
       if (seg.has(kTcpSyn)) goto syn_challenge;
       send_dupack(TcpExtMib::kTCPACKSkippedSeq);
-    } else if (seg.seq == rcv_nxt_ - 1 && (state_ == TcpState::kCloseWait || state_ == TcpState::kLastAck ||
-                                          state_ == TcpState::kClosing)) {
+    } else if (seg.seq == rcv_nxt_ - 1 &&
+               (state_ == TcpState::kCloseWait || state_ == TcpState::kLastAck ||
+                state_ == TcpState::kClosing)) {
       ResetByPeer();  // tcp_reset_check: RST for the byte before our FIN's peer
       core_.Consume(std::move(skb));
       return false;
@@ -262,9 +266,10 @@ bool TcpSock::ValidateIncoming(SkbPtr& skb, const TcpSegment& seg) {
   }
   if (seg.has(kTcpRst)) {
     // RFC 5961 3.2: reset only on an exact match; otherwise challenge.
-    bool exact = seg.seq == rcv_nxt_ ||
-                 (seg.seq == rcv_nxt_ - 1 && (state_ == TcpState::kCloseWait || state_ == TcpState::kLastAck ||
-                                              state_ == TcpState::kClosing));
+    bool exact =
+        seg.seq == rcv_nxt_ ||
+        (seg.seq == rcv_nxt_ - 1 && (state_ == TcpState::kCloseWait ||
+                                     state_ == TcpState::kLastAck || state_ == TcpState::kClosing));
     if (!exact && rx_opt_.sack_ok && num_sacks_ > 0) {
       SeqNum max_sack = selective_acks_[0].end;
       for (int i = 1; i < num_sacks_; ++i) max_sack = SeqNum::Max(max_sack, selective_acks_[i].end);
@@ -356,7 +361,8 @@ void TcpSock::RcvStateProcess(SkbPtr skb, const TcpSegment& seg) {
           core_.Consume(std::move(skb));
           return;
         }
-        const absl::Duration tmo = absl::Seconds(linger2_s_ > 0 ? linger2_s_ : tcp_.config().tcp_fin_timeout);
+        const absl::Duration tmo =
+            absl::Seconds(linger2_s_ > 0 ? linger2_s_ : tcp_.config().tcp_fin_timeout);
         if (tmo > absl::Seconds(60)) {
           ResetKeepaliveTimer(tmo - absl::Seconds(60));
         } else if (seg.has(kTcpFin)) {
@@ -428,9 +434,11 @@ void TcpSock::RcvStateProcess(SkbPtr skb, const TcpSegment& seg) {
 // ACK processing (tcp_ack)
 
 void TcpSock::AckUpdateWindow(const TcpSegment& seg) {
-  const uint32_t nwin = static_cast<uint32_t>(seg.window) << (seg.has(kTcpSyn) ? 0 : rx_opt_.snd_wscale);
+  const uint32_t nwin = static_cast<uint32_t>(seg.window)
+                        << (seg.has(kTcpSyn) ? 0 : rx_opt_.snd_wscale);
   // tcp_may_update_window (RFC 9293 3.10.7.4 fifth, SND.WL1/SND.WL2).
-  if (seg.ack_seq > snd_una_ || seg.seq > snd_wl1_ || (seg.seq == snd_wl1_ && (nwin > snd_wnd_ || nwin == 0))) {
+  if (seg.ack_seq > snd_una_ || seg.seq > snd_wl1_ ||
+      (seg.seq == snd_wl1_ && (nwin > snd_wnd_ || nwin == 0))) {
     if (snd_wnd_ != nwin) {
       snd_wnd_ = nwin;
       if (nwin > max_window_) max_window_ = nwin;
@@ -458,7 +466,8 @@ void TcpSock::RttEstimator(absl::Duration rtt) {
     } else {
       m -= mdev_us_ >> 2;
     }
-    mdev_us_ = static_cast<uint32_t>(static_cast<int64_t>(mdev_us_) + m);  // mdev = 3/4 mdev + 1/4 new
+    mdev_us_ =
+        static_cast<uint32_t>(static_cast<int64_t>(mdev_us_) + m);  // mdev = 3/4 mdev + 1/4 new
     if (mdev_us_ > mdev_max_us_) {
       mdev_max_us_ = mdev_us_;
       if (mdev_max_us_ > rttvar_us_) rttvar_us_ = mdev_max_us_;
@@ -493,7 +502,8 @@ void TcpSock::ProcessSack(const TcpSegment& seg) {
     if (!(b.end > b.start) || b.end > snd_nxt_) continue;
     if (b.start < snd_una_) {
       // A D-SACK (RFC 2883): a duplicate arrived; used for undo by Linux.
-      if (i == 0) tcp_.ext.Inc(b.end > snd_una_ ? TcpExtMib::kTCPDSACKOfoRecv : TcpExtMib::kTCPDSACKRecv);
+      if (i == 0)
+        tcp_.ext.Inc(b.end > snd_una_ ? TcpExtMib::kTCPDSACKOfoRecv : TcpExtMib::kTCPDSACKRecv);
       continue;
     }
     for (SkBuff* s = rtx_queue_.front(); s != nullptr; s = SkbQueue::next(s)) {
@@ -575,7 +585,8 @@ void TcpSock::MarkLostSack() {
       ++sacked_above;
       continue;
     }
-    if (sacked_above >= reordering_ && !(cb.sacked & (TcpSkbCb::kLost | TcpSkbCb::kSackedRetrans))) {
+    if (sacked_above >= reordering_ &&
+        !(cb.sacked & (TcpSkbCb::kLost | TcpSkbCb::kSackedRetrans))) {
       cb.sacked |= TcpSkbCb::kLost;
       ++lost_out_;
     }
@@ -605,7 +616,8 @@ void TcpSock::EndRecovery() {
 
 // tcp_fastretrans_alert, for NewReno (RFC 6582) and SACK (RFC 6675)
 // recovery, with PRR (RFC 6937) shaping the cwnd while recovering.
-void TcpSock::FastRetransAlert(const TcpSegment& seg, bool is_dupack, uint32_t acked) {
+void TcpSock::FastRetransAlert(const TcpSegment& seg, bool is_dupack, uint32_t acked,
+                               uint32_t prior_packets, uint32_t prior_sacked) {
   const bool una_advanced = acked > 0;
   if (!rx_opt_.sack_ok) {
     // NewReno counts duplicate ACKs as "SACKed" segments (tcp_add_reno_sack).
@@ -645,9 +657,13 @@ void TcpSock::FastRetransAlert(const TcpSegment& seg, bool is_dupack, uint32_t a
     }
   }
   if (ca_state_ == CaState::kRecovery) {
-    // tcp_cwnd_reduction.
-    uint32_t newly = acked + (is_dupack ? 1 : 0);
-    if (newly == 0) newly = 1;
+    // tcp_cwnd_reduction. PRR counts what this ACK delivered: segments
+    // newly acknowledged or newly SACKed (NewReno's duplicate ACKs count as
+    // SACKed above), so an ACK whose SACK blocks cover five segments lets
+    // five out, not one. An ACK that delivered nothing changes nothing.
+    const int64_t delivered = int64_t{prior_packets} - packets_out_ + sacked_out_ - prior_sacked;
+    if (delivered <= 0) return;
+    const uint32_t newly = static_cast<uint32_t>(delivered);
     prr_delivered_ += newly;
     const int64_t in_flight = InFlight(packets_out_, sacked_out_, lost_out_, retrans_out_);
     const int64_t delta = static_cast<int64_t>(cc_.snd_ssthresh) - in_flight;
@@ -697,6 +713,7 @@ TcpSock::AckResult TcpSock::Ack(const TcpSegment& seg) {
     bytes_acked_ += static_cast<uint32_t>(ack - prior_snd_una);
     snd_una_ = ack;
   }
+  const uint32_t prior_sacked = sacked_out_;
   ProcessSack(seg);
   bool rtt_sampled = false;
   const uint32_t prior_packets = packets_out_;
@@ -720,9 +737,11 @@ TcpSock::AckResult TcpSock::Ack(const TcpSegment& seg) {
     }
     return AckResult::kOk;
   }
-  const bool is_dupack = acked == 0 && seg.len == 0 && !win_update && !seg.has(kTcpFin) && ack == prior_snd_una;
-  FastRetransAlert(seg, is_dupack, acked);
-  if (acked > 0 && (ca_state_ == CaState::kOpen || ca_state_ == CaState::kDisorder || ca_state_ == CaState::kLoss)) {
+  const bool is_dupack =
+      acked == 0 && seg.len == 0 && !win_update && !seg.has(kTcpFin) && ack == prior_snd_una;
+  FastRetransAlert(seg, is_dupack, acked, prior_packets, prior_sacked);
+  if (acked > 0 && (ca_state_ == CaState::kOpen || ca_state_ == CaState::kDisorder ||
+                    ca_state_ == CaState::kLoss)) {
     // tcp_cong_control: grow the window (only when it was the limit).
     cc_.packets_in_flight = InFlight(packets_out_, sacked_out_, lost_out_, retrans_out_);
     cc_.is_cwnd_limited = true;
@@ -745,7 +764,8 @@ void TcpSock::NewSpace() {
   if (!user_sndbuf_ && cc_.snd_cwnd > 0) {
     const uint32_t per_mss = mss_cache_ + kMaxHeaderRoom + 320;
     const uint32_t want = 2 * std::max<uint32_t>(10, cc_.snd_cwnd) * per_mss;
-    if (want > sndbuf_) sndbuf_ = std::min<uint32_t>(want, static_cast<uint32_t>(tcp_.config().tcp_wmem[2]));
+    if (want > sndbuf_)
+      sndbuf_ = std::min<uint32_t>(want, static_cast<uint32_t>(tcp_.config().tcp_wmem[2]));
   }
   if (!wq_.empty()) Wake();
 }
@@ -756,10 +776,12 @@ void TcpSock::NewSpace() {
 void TcpSock::EventData(uint32_t len) {
   // tcp_event_data_recv: the delayed-ACK engine's interarrival estimate.
   const int64_t now = tcp_.now_ns();
-  if (len >= 536 && len > rcv_mss_) rcv_mss_ = std::min<uint32_t>(len, mss_cache_ ? std::max(mss_cache_, len) : len);
+  if (len >= 536 && len > rcv_mss_)
+    rcv_mss_ = std::min<uint32_t>(len, mss_cache_ ? std::max(mss_cache_, len) : len);
   if (ato_ == absl::ZeroDuration()) {
     const uint32_t q = std::max<uint32_t>(2, rcv_wnd_ / (2 * std::max<uint32_t>(rcv_mss_, 1)));
-    ack_quick_ = static_cast<uint8_t>(std::min<uint32_t>(std::max<uint32_t>(ack_quick_, q), kMaxQuickAcks));
+    ack_quick_ =
+        static_cast<uint8_t>(std::min<uint32_t>(std::max<uint32_t>(ack_quick_, q), kMaxQuickAcks));
     ato_ = kAtoMin;
   } else {
     const absl::Duration m = absl::Nanoseconds(now - lrcvtime_ns_);
@@ -769,7 +791,8 @@ void TcpSock::EventData(uint32_t len) {
       ato_ = std::min(ato_ / 2 + m, rto_);
     } else if (m > rto_) {
       const uint32_t q = std::max<uint32_t>(2, rcv_wnd_ / (2 * std::max<uint32_t>(rcv_mss_, 1)));
-      ack_quick_ = static_cast<uint8_t>(std::min<uint32_t>(std::max<uint32_t>(ack_quick_, q), kMaxQuickAcks));
+      ack_quick_ = static_cast<uint8_t>(
+          std::min<uint32_t>(std::max<uint32_t>(ack_quick_, q), kMaxQuickAcks));
     }
   }
   lrcvtime_ns_ = now;
@@ -1028,10 +1051,17 @@ void TcpSock::Fin() {
 void TcpSock::ResetByPeer() {
   int err;
   switch (state_) {
-    case TcpState::kSynSent: err = ECONNREFUSED; break;
-    case TcpState::kCloseWait: err = EPIPE; break;
-    case TcpState::kClose: return;
-    default: err = ECONNRESET; break;
+    case TcpState::kSynSent:
+      err = ECONNREFUSED;
+      break;
+    case TcpState::kCloseWait:
+      err = EPIPE;
+      break;
+    case TcpState::kClose:
+      return;
+    default:
+      err = ECONNRESET;
+      break;
   }
   err_ = err;
   Done();
@@ -1040,8 +1070,8 @@ void TcpSock::ResetByPeer() {
 // __tcp_ack_snd_check.
 void TcpSock::AckSndCheck() {
   if (!(ack_pending_ & kAckSched)) return;
-  const bool more_than_one_full = (rcv_nxt_ - rcv_wup_) > static_cast<int32_t>(rcv_mss_) &&
-                                  SelectWindowPeek() >= rcv_wnd_;
+  const bool more_than_one_full =
+      (rcv_nxt_ - rcv_wup_) > static_cast<int32_t>(rcv_mss_) && SelectWindowPeek() >= rcv_wnd_;
   const bool quick = ack_quick_ > 0 && !ack_pingpong_;
   if (more_than_one_full || quick || (ack_pending_ & kAckNow) || !ofo_queue_.empty()) {
     SendAck();

@@ -243,5 +243,31 @@ TEST(TcpOptions, SynWithoutTimestampsGetsNoTimestamps) {
   s.Expect(0, {.flags = kPA, .seq = 1, .ack = kPeerIsn + 1, .data = "hi", .opts = TcpOptions{}});
 }
 
+// ---------------------------------------------------------------------------
+// SACK-based recovery (RFC 6675) with PRR (RFC 6937)
+
+// Ten segments in flight; one ACK SACKs six of them around two holes. Each
+// hole segment has at least 3 SACKed segments above it, so all four are
+// lost, and PRR counts the six newly SACKed segments as delivered: all four
+// go out on this one ACK (tcp_cwnd_reduction's newly_acked_sacked), not one.
+TEST(TcpOptions, SackRecoveryRetransmitsEveryLostHoleOnOneAck) {
+  TcpScript s;
+  const int fd = s.AcceptOne(0, SynOpts(1000, 7, true, false), kPeerIsn);
+  for (uint32_t i = 0; i < 10; ++i) {
+    ASSERT_EQ(s.Write(fd, std::string(1000, 'x')), 1000);
+    s.Expect(0, {.flags = kPA, .seq = 1 + 1000 * i, .ack = kPeerIsn + 1, .len = 1000});
+  }
+  const uint32_t isn = s.our_isn();
+  s.Inject(100, {.flags = kA,
+                 .seq = kPeerIsn + 1,
+                 .ack = 1,
+                 .opts = Sacks({{isn + 2001, isn + 3001}, {isn + 5001, isn + 10001}})});
+  for (uint32_t seq : {1u, 1001u, 3001u, 4001u}) {
+    s.Expect(100, {.flags = kPA, .seq = seq, .ack = kPeerIsn + 1, .len = 1000});
+  }
+  s.ExpectNothing(150);
+  EXPECT_EQ(s.host.tcp().ext[TcpExtMib::kTCPFastRetrans], 4u);
+}
+
 }  // namespace
 }  // namespace usnet
