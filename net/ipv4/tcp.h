@@ -61,14 +61,14 @@ std::string_view TcpStateName(TcpState s);  // `ss` names: ESTAB, SYN-SENT, ...
 // TCP's part of an skb while it sits on a TCP queue (Linux tcp_skb_cb).
 struct TcpSkbCb {
   static constexpr uint8_t kCbTag = 10;
-  SeqNum seq;          // first sequence number
-  SeqNum end_seq;      // seq + payload + SYN + FIN
-  SeqNum ack_seq;      // received segments: their acknowledgment number
-  uint8_t tcp_flags;   // kTcpSyn, kTcpFin, ...
-  uint8_t sacked;      // kSackedAcked | kSackedRetrans | kLost | kEverRetrans
-  uint16_t retrans;    // times retransmitted
-  int64_t first_tx_ns; // first transmission (an RTT sample, per Karn, if never retransmitted)
-  int64_t tx_ns;       // latest transmission
+  SeqNum seq;           // first sequence number
+  SeqNum end_seq;       // seq + payload + SYN + FIN
+  SeqNum ack_seq;       // received segments: their acknowledgment number
+  uint8_t tcp_flags;    // kTcpSyn, kTcpFin, ...
+  uint8_t sacked;       // kSackedAcked | kSackedRetrans | kLost | kEverRetrans
+  uint16_t retrans;     // times retransmitted
+  int64_t first_tx_ns;  // first transmission (an RTT sample, per Karn, if never retransmitted)
+  int64_t tx_ns;        // latest transmission
   static constexpr uint8_t kSackedAcked = 0x01;
   static constexpr uint8_t kSackedRetrans = 0x02;  // a retransmission is in flight
   static constexpr uint8_t kLost = 0x04;
@@ -136,31 +136,37 @@ struct TcpConfig {
   std::string tcp_congestion_control = "cubic";
 };
 
-#define USNET_TCP_MIB(X)                                                                    \
-  X(RtoAlgorithm) X(RtoMin) X(RtoMax) X(MaxConn) X(ActiveOpens) X(PassiveOpens)             \
-  X(AttemptFails) X(EstabResets) X(CurrEstab) X(InSegs) X(OutSegs) X(RetransSegs) X(InErrs) \
-  X(OutRsts) X(InCsumErrors)
+#define USNET_TCP_MIB(X)                                                                       \
+  X(RtoAlgorithm)                                                                              \
+  X(RtoMin) X(RtoMax) X(MaxConn) X(ActiveOpens) X(PassiveOpens) X(AttemptFails) X(EstabResets) \
+      X(CurrEstab) X(InSegs) X(OutSegs) X(RetransSegs) X(InErrs) X(OutRsts) X(InCsumErrors)
 enum class TcpMib { USNET_TCP_MIB(USNET_MIB_ENUM) kCount };
 inline constexpr std::string_view kTcpMibNames[] = {USNET_TCP_MIB(USNET_MIB_NAME)};
 
-#define USNET_TCPEXT_MIB(X)                                                                   \
-  X(SyncookiesSent) X(SyncookiesRecv) X(SyncookiesFailed) X(EmbryonicRsts) X(PruneCalled)      \
-  X(OfoPruned) X(OutOfWindowIcmps) X(TW) X(TWRecycled) X(TWKilled) X(PAWSActive) X(PAWSEstab)  \
-  X(DelayedACKs) X(DelayedACKLost) X(ListenOverflows) X(ListenDrops) X(TCPHPHits)              \
-  X(TCPPureAcks) X(TCPHPAcks) X(TCPRenoRecovery) X(TCPSackRecovery) X(TCPSACKReneging)        \
-  X(TCPSACKReorder) X(TCPRenoReorder) X(TCPTSReorder) X(TCPFullUndo) X(TCPPartialUndo)         \
-  X(TCPDSACKUndo) X(TCPLossUndo) X(TCPLostRetransmit) X(TCPRenoFailures) X(TCPSackFailures)    \
-  X(TCPLossFailures) X(TCPFastRetrans) X(TCPSlowStartRetrans) X(TCPTimeouts)                   \
-  X(TCPAbortOnData) X(TCPAbortOnClose) X(TCPAbortOnMemory) X(TCPAbortOnTimeout)                \
-  X(TCPAbortOnLinger) X(TCPAbortFailed) X(TCPDSACKOldSent) X(TCPDSACKOfoSent) X(TCPDSACKRecv) \
-  X(TCPDSACKOfoRecv) X(TCPSpuriousRTOs) X(TCPBacklogDrop) X(TCPMinTTLDrop)                     \
-  X(TCPTimeWaitOverflow) X(TCPReqQFullDoCookies) X(TCPReqQFullDrop) X(TCPRetransFail)          \
-  X(TCPRcvCoalesce) X(TCPOFOQueue) X(TCPOFODrop) X(TCPOFOMerge) X(TCPChallengeACK)             \
-  X(TCPSYNChallenge) X(TCPFromZeroWindowAdv) X(TCPToZeroWindowAdv) X(TCPWantZeroWindowAdv)     \
-  X(TCPSynRetrans) X(TCPOrigDataSent) X(TCPACKSkippedSynRecv) X(TCPACKSkippedPAWS)             \
-  X(TCPACKSkippedSeq) X(TCPACKSkippedFinWait2) X(TCPACKSkippedTimeWait)                        \
-  X(TCPACKSkippedChallenge) X(TCPWinProbe) X(TCPKeepAlive) X(TCPDelivered) X(TCPZeroWindowDrop) \
-  X(TCPRcvQDrop) X(TCPOFOQueueBytes)
+#define USNET_TCPEXT_MIB(X)                                                                        \
+  X(SyncookiesSent)                                                                                \
+  X(SyncookiesRecv) X(SyncookiesFailed) X(EmbryonicRsts) X(PruneCalled) X(OfoPruned) X(            \
+      OutOfWindowIcmps) X(TW) X(TWRecycled) X(TWKilled) X(PAWSActive) X(PAWSEstab) X(DelayedACKs)  \
+      X(DelayedACKLost) X(ListenOverflows) X(ListenDrops) X(TCPHPHits) X(TCPPureAcks) X(TCPHPAcks) \
+          X(TCPRenoRecovery) X(TCPSackRecovery) X(TCPSACKReneging) X(TCPSACKReorder) X(            \
+              TCPRenoReorder) X(TCPTSReorder) X(TCPFullUndo) X(TCPPartialUndo) X(TCPDSACKUndo)     \
+              X(TCPLossUndo) X(TCPLostRetransmit) X(TCPRenoFailures) X(TCPSackFailures) X(         \
+                  TCPLossFailures) X(TCPFastRetrans) X(TCPSlowStartRetrans) X(TCPTimeouts)         \
+                  X(TCPAbortOnData) X(TCPAbortOnClose) X(TCPAbortOnMemory) X(TCPAbortOnTimeout) X( \
+                      TCPAbortOnLinger) X(TCPAbortFailed) X(TCPDSACKOldSent) X(TCPDSACKOfoSent)    \
+                      X(TCPDSACKRecv) X(TCPDSACKOfoRecv) X(TCPSpuriousRTOs) X(TCPBacklogDrop)      \
+                          X(TCPMinTTLDrop) X(TCPTimeWaitOverflow) X(TCPReqQFullDoCookies) X(       \
+                              TCPReqQFullDrop) X(TCPRetransFail) X(TCPRcvCoalesce) X(TCPOFOQueue)  \
+                              X(TCPOFODrop) X(TCPOFOMerge) X(TCPChallengeACK) X(TCPSYNChallenge)   \
+                                  X(TCPFromZeroWindowAdv) X(TCPToZeroWindowAdv)                    \
+                                      X(TCPWantZeroWindowAdv) X(TCPSynRetrans) X(TCPOrigDataSent)  \
+                                          X(TCPACKSkippedSynRecv) X(TCPACKSkippedPAWS)             \
+                                              X(TCPACKSkippedSeq) X(TCPACKSkippedFinWait2)         \
+                                                  X(TCPACKSkippedTimeWait)                         \
+                                                      X(TCPACKSkippedChallenge) X(TCPWinProbe)     \
+                                                          X(TCPKeepAlive) X(TCPDelivered)          \
+                                                              X(TCPZeroWindowDrop) X(TCPRcvQDrop)  \
+                                                                  X(TCPOFOQueueBytes)
 enum class TcpExtMib { USNET_TCPEXT_MIB(USNET_MIB_ENUM) kCount };
 inline constexpr std::string_view kTcpExtMibNames[] = {USNET_TCPEXT_MIB(USNET_MIB_NAME)};
 
@@ -191,8 +197,8 @@ struct TcpRequestSock {
   SeqNum snt_isn, rcv_isn;
   uint32_t ts_off = 0;
   uint32_t ts_recent = 0;
-  uint16_t mss = 536;       // what we will send: min(peer's MSS option, ours)
-  uint16_t adv_mss = 536;   // what our SYN-ACK advertises
+  uint16_t mss = 536;      // what we will send: min(peer's MSS option, ours)
+  uint16_t adv_mss = 536;  // what our SYN-ACK advertises
   uint8_t snd_wscale = 0, rcv_wscale = 0;
   bool tstamp_ok = false, sack_ok = false, wscale_ok = false;
   uint8_t num_retrans = 0;  // SYN-ACKs resent
@@ -211,7 +217,7 @@ struct TcpTimewaitSock {
   Tcp& tcp;
   Ipv4Addr laddr, raddr;
   Port lport, rport;
-  bool reuse = false;  // the socket had SO_REUSEADDR (tw_reuse)
+  bool reuse = false;                       // the socket had SO_REUSEADDR (tw_reuse)
   TcpState substate = TcpState::kTimeWait;  // kTimeWait or kFinWait2
   SeqNum snd_nxt, rcv_nxt;
   uint32_t rcv_wnd = 0;
@@ -293,8 +299,8 @@ class TcpSock final : public InetSock {
   void RttEstimator(absl::Duration rtt);
   void SetRto();
   void ProcessSack(const TcpSegment& seg);
-  void FastRetransAlert(const TcpSegment& seg, bool is_dupack, uint32_t acked, uint32_t prior_packets,
-                        uint32_t prior_sacked);
+  void FastRetransAlert(const TcpSegment& seg, bool is_dupack, uint32_t acked,
+                        uint32_t prior_packets, uint32_t prior_sacked);
   void EnterRecovery();
   void EndRecovery();
   void MarkLostSack();
@@ -324,6 +330,7 @@ class TcpSock final : public InetSock {
   int TransmitSkb(SkBuff& skb, bool clone);
   void WriteXmit(bool push_one = false);
   void PushPending();
+  void CwndValidate(bool cwnd_limited);
   void SendAck();
   void SendDelayedAck();
   void SendFin();
@@ -334,10 +341,10 @@ class TcpSock final : public InetSock {
   int RetransmitSkb(SkBuff& skb);
   void RetransmitHead();
   void XmitRetransmitQueue();
-  uint16_t SelectWindow();          // tcp_select_window: commits rcv_wnd/rcv_wup
+  uint16_t SelectWindow();            // tcp_select_window: commits rcv_wnd/rcv_wup
   uint32_t SelectWindowPeek() const;  // __tcp_select_window: what we would offer
-  void GrowWindow(uint32_t len);    // tcp_grow_window
-  uint32_t CurrentMss() const;  // tcp_current_mss: less the SACK blocks we would send
+  void GrowWindow(uint32_t len);      // tcp_grow_window
+  uint32_t CurrentMss() const;        // tcp_current_mss: less the SACK blocks we would send
   // Splits `skb` (on a TCP queue) after `len` payload bytes; the rest
   // becomes a new skb right after it (tcp_fragment). Copies the tail.
   bool SplitSkb(SkbQueue& q, SkBuff* skb, uint32_t len);
@@ -358,7 +365,7 @@ class TcpSock final : public InetSock {
   void EnterLoss();
   void WriteErr();
   void ResetKeepaliveTimer(absl::Duration when);
-  void Done();             // tcp_done: the connection is over
+  void Done();  // tcp_done: the connection is over
   void SetState(TcpState s);
   void TimeWait(TcpState substate, absl::Duration timeo);  // hand off to a timewait sock
   absl::Duration RtoMin() const;
@@ -371,17 +378,18 @@ class TcpSock final : public InetSock {
   Tcp& tcp_;
   TcpState state_ = TcpState::kClose;
   SsState ss_state_ = SsState::kUnconnected;
-  bool done_ = false;                 // SOCK_DONE: the connection ended (recv returns 0)
-  int64_t last_oow_ack_ns_ = 0;       // tcp_oow_rate_limited
-  SeqNum snd_sml_;                    // end of the last small segment sent (Minshall's Nagle)
-  uint32_t adv_mss_ = 536;            // the MSS our SYN advertised
+  bool done_ = false;            // SOCK_DONE: the connection ended (recv returns 0)
+  int64_t last_oow_ack_ns_ = 0;  // tcp_oow_rate_limited
+  SeqNum snd_sml_;               // end of the last small segment sent (Minshall's Nagle)
+  uint32_t adv_mss_ = 536;       // the MSS our SYN advertised
 
   // Send sequence space (RFC 9293 3.3.1).
   SeqNum iss_, snd_una_, snd_nxt_, snd_wl1_, snd_wl2_;
-  SeqNum write_seq_;   // end of what the application has queued
+  SeqNum write_seq_;  // end of what the application has queued
   SeqNum pushed_seq_;
   uint32_t snd_wnd_ = 0;
   uint32_t max_window_ = 0;
+  SeqNum cwnd_usage_seq_{};  // tcp_cwnd_validate's window mark
   uint32_t mss_cache_ = 536;
   uint32_t pmtu_ = 0;    // the path MTU our MSS is computed for (icsk_pmtu_cookie)
   uint32_t ts_off_ = 0;  // per-connection timestamp offset (secure_tcp_ts_off)
@@ -391,7 +399,7 @@ class TcpSock final : public InetSock {
   uint32_t rcv_wnd_ = 0;
   uint32_t rcv_ssthresh_ = 0;
   uint32_t window_clamp_ = 0;
-  uint32_t rcv_mss_ = 536;       // estimate of the peer's segment size (icsk_ack.rcv_mss)
+  uint32_t rcv_mss_ = 536;  // estimate of the peer's segment size (icsk_ack.rcv_mss)
   TcpRxOptions rx_opt_;
 
   // Queues: unsent data, sent-but-unacked data (the retransmit queue; TCP
@@ -407,7 +415,7 @@ class TcpSock final : public InetSock {
   CaState ca_state_ = CaState::kOpen;
   uint32_t packets_out_ = 0, retrans_out_ = 0, lost_out_ = 0, sacked_out_ = 0;
   uint32_t reordering_ = 3;
-  SeqNum high_seq_;       // snd_nxt at the start of recovery
+  SeqNum high_seq_;  // snd_nxt at the start of recovery
   SeqNum undo_marker_;
   uint32_t undo_retrans_ = 0;
   uint32_t prior_ssthresh_ = 0, prior_cwnd_ = 0;
@@ -416,16 +424,16 @@ class TcpSock final : public InetSock {
   SeqNum recovery_point_;
 
   // RTT and RTO (Linux tcp_rtt_estimator, in microseconds).
-  uint32_t srtt_us_ = 0;      // smoothed RTT << 3
-  uint32_t mdev_us_ = 0;      // mean deviation << 2
+  uint32_t srtt_us_ = 0;  // smoothed RTT << 3
+  uint32_t mdev_us_ = 0;  // mean deviation << 2
   uint32_t mdev_max_us_ = 0;
   uint32_t rttvar_us_ = 0;
   SeqNum rtt_seq_;
   absl::Duration rto_;
   uint32_t min_rtt_us_ = UINT32_MAX;
-  uint8_t backoff_ = 0;       // icsk_backoff
-  uint8_t retransmits_ = 0;   // icsk_retransmits: consecutive RTOs
-  uint8_t probes_out_ = 0;    // zero-window / keepalive probes unanswered
+  uint8_t backoff_ = 0;           // icsk_backoff
+  uint8_t retransmits_ = 0;       // icsk_retransmits: consecutive RTOs
+  uint8_t probes_out_ = 0;        // zero-window / keepalive probes unanswered
   int64_t retrans_stamp_ns_ = 0;  // first retransmission of the current episode
   int64_t rcv_tstamp_ns_ = 0;     // last ACK received (keepalive idle)
   int64_t lsndtime_ns_ = 0;       // last data sent
@@ -455,12 +463,12 @@ class TcpSock final : public InetSock {
   bool orphan_ = false;
   bool user_rcvbuf_ = false;
   bool user_sndbuf_ = false;
-  bool fin_sent_ = false;        // our FIN is queued/sent (write_seq includes it)
+  bool fin_sent_ = false;  // our FIN is queued/sent (write_seq includes it)
   bool connect_error_reported_ = false;
   int keepidle_s_ = 0, keepintvl_s_ = 0, keepcnt_ = 0;  // 0: sysctl default
-  int linger2_s_ = 0;                                    // TCP_LINGER2
-  int syn_retries_ = 0;                                  // TCP_SYNCNT (0: sysctl)
-  uint32_t user_timeout_ms_ = 0;                         // TCP_USER_TIMEOUT
+  int linger2_s_ = 0;                                   // TCP_LINGER2
+  int syn_retries_ = 0;                                 // TCP_SYNCNT (0: sysctl)
+  uint32_t user_timeout_ms_ = 0;                        // TCP_USER_TIMEOUT
 
   // Listener (inet_connection_sock's accept queue).
   uint32_t backlog_ = 0;
@@ -500,7 +508,7 @@ class Tcp final : public InetProtocol {
   explicit Tcp(Inet& inet);
   ~Tcp() override;
 
-  void Rcv(SkbPtr skb) override;  // tcp_v4_rcv
+  void Rcv(SkbPtr skb) override;          // tcp_v4_rcv
   void Err(const IcmpErr& err) override;  // tcp_v4_err
 
   Inet& inet() { return inet_; }
@@ -567,9 +575,9 @@ class Tcp final : public InetProtocol {
   // Hash tables.
   void HashEstablished(TcpSock* sk);
   void UnhashEstablished(TcpSock* sk);
-  int GetPort(TcpSock* sk, uint16_t port);   // inet_csk_get_port
+  int GetPort(TcpSock* sk, uint16_t port);  // inet_csk_get_port
   void PutPort(TcpSock* sk);
-  int HashConnect(TcpSock* sk);              // inet_hash_connect
+  int HashConnect(TcpSock* sk);  // inet_hash_connect
   bool TupleFree(const FourTuple& t, TcpSock* sk);
 
   // Output helpers shared by full and mini sockets.
@@ -586,7 +594,8 @@ class Tcp final : public InetProtocol {
   absl::flat_hash_map<FourTuple, EhashEntry> ehash_;
   absl::flat_hash_map<uint16_t, std::vector<TcpSock*>> bhash_;      // bound ports
   absl::flat_hash_map<uint16_t, std::vector<TcpSock*>> listeners_;  // listening ports
-  absl::flat_hash_map<uint16_t, std::vector<TcpTimewaitSock*>> tw_ports_;  // TIME_WAIT by local port
+  absl::flat_hash_map<uint16_t, std::vector<TcpTimewaitSock*>>
+      tw_ports_;                       // TIME_WAIT by local port
   absl::flat_hash_set<TcpSock*> all_;  // every full socket, for teardown
   size_t tw_count_ = 0;
   size_t sockets_ = 0;

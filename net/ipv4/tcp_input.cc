@@ -743,8 +743,10 @@ TcpSock::AckResult TcpSock::Ack(const TcpSegment& seg) {
   if (acked > 0 && (ca_state_ == CaState::kOpen || ca_state_ == CaState::kDisorder ||
                     ca_state_ == CaState::kLoss)) {
     // tcp_cong_control: grow the window (only when it was the limit).
+    // cc_.is_cwnd_limited and max_packets_out come from the sender
+    // (CwndValidate): an ACK of a window the application, not cwnd, limited
+    // grows nothing (tcp_is_cwnd_limited), e.g. the ACK of the SYN.
     cc_.packets_in_flight = InFlight(packets_out_, sacked_out_, lost_out_, retrans_out_);
-    cc_.is_cwnd_limited = true;
     ca_->CongAvoid(cc_, acked, tcp_.now());
   }
   // tcp_rearm_rto.

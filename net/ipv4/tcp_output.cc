@@ -81,7 +81,7 @@ void TcpSock::SyncMss(uint32_t pmtu) {
   uint32_t mss = mtu - kIpv4MinHeaderLen - kTcpMinHeaderLen;
   mss = std::min<uint32_t>(mss, rx_opt_.mss_clamp);
   if (rx_opt_.user_mss) mss = std::min<uint32_t>(mss, rx_opt_.user_mss);
-  if (rx_opt_.tstamp_ok) mss -= 12;  // TCPOLEN_TSTAMP_ALIGNED
+  if (rx_opt_.tstamp_ok) mss -= 12;          // TCPOLEN_TSTAMP_ALIGNED
   mss_cache_ = std::max<uint32_t>(mss, 48);  // TCP_MIN_SND_MSS less options
   pmtu_ = mtu;
   cc_.mss = mss_cache_;
@@ -97,7 +97,8 @@ uint32_t TcpSock::SelectWindowPeek() const {
     return adv > 0 ? space - (space >> adv) : space >> -adv;
   };
   int64_t mss = rcv_mss_;
-  int64_t free_space = win_from_space(static_cast<int64_t>(rcvbuf_) - static_cast<int64_t>(rmem_alloc_));
+  int64_t free_space =
+      win_from_space(static_cast<int64_t>(rcvbuf_) - static_cast<int64_t>(rmem_alloc_));
   const int64_t allowed = win_from_space(rcvbuf_);
   const int64_t full = std::min<int64_t>(window_clamp_, allowed);
   if (mss > full) {
@@ -209,8 +210,8 @@ int TcpSock::TransmitSkb(SkBuff& skb, bool clone) {
     if (rx_opt_.sack_ok && (dsack_ || num_sacks_ > 0)) {
       int max_blocks = r.opts.has_timestamp ? 3 : 4;
       // Never let the option push a full segment past the path MTU.
-      const int64_t room = static_cast<int64_t>(pmtu_ ? pmtu_ : 1500) - kIpv4MinHeaderLen - kTcpMinHeaderLen -
-                           (r.opts.has_timestamp ? 12 : 0) - skb.len();
+      const int64_t room = static_cast<int64_t>(pmtu_ ? pmtu_ : 1500) - kIpv4MinHeaderLen -
+                           kTcpMinHeaderLen - (r.opts.has_timestamp ? 12 : 0) - skb.len();
       max_blocks = static_cast<int>(std::clamp<int64_t>((room - 4) / 8, 0, max_blocks));
       int n = 0;
       if (dsack_) {
@@ -266,13 +267,18 @@ uint32_t TcpSock::SendWindowEnd() const { return (snd_una_ + snd_wnd_).value(); 
 
 // tcp_write_xmit: send what the windows and Nagle allow.
 void TcpSock::WriteXmit(bool push_one) {
-  if (state_ == TcpState::kSynSent || state_ == TcpState::kListen || state_ == TcpState::kClose) return;
+  if (state_ == TcpState::kSynSent || state_ == TcpState::kListen || state_ == TcpState::kClose)
+    return;
   const uint32_t mss = CurrentMss();
   bool sent = false;
+  bool cwnd_limited = false;
   while (SkBuff* skb = write_queue_.front()) {
     TcpSkbCb& cb = skb->Cb<TcpSkbCb>();
     const uint32_t in_flight = InFlight(packets_out_, sacked_out_, lost_out_, retrans_out_);
-    if (in_flight >= cc_.snd_cwnd) break;  // tcp_cwnd_test
+    if (in_flight >= cc_.snd_cwnd) {  // tcp_cwnd_test
+      cwnd_limited = true;
+      break;
+    }
     // tcp_snd_wnd_test: the whole segment must fit the peer's window.
     const SeqNum end = skb->len() > mss ? cb.seq + mss : cb.end_seq;
     if (end > snd_una_ + snd_wnd_) break;
@@ -292,6 +298,8 @@ void TcpSock::WriteXmit(bool push_one) {
     if (push_one) break;
   }
   // Nothing in flight, data waiting, window closed: probe it (persist timer).
+  cwnd_limited |= InFlight(packets_out_, sacked_out_, lost_out_, retrans_out_) >= cc_.snd_cwnd;
+  if (sent || cwnd_limited) CwndValidate(cwnd_limited);
   // tcp_check_probe_timer arms the same timer when the window is open but
   // TCP_CORK or MSG_MORE hold a short tail, at tcp_probe0_base = max(RTO,
   // rto_min); SendProbe0 (tcp_write_wakeup) then sends the held data, so
@@ -305,6 +313,17 @@ void TcpSock::WriteXmit(bool push_one) {
                  absl::Milliseconds(tcp_.config().tcp_rto_max_ms));
     rtx_timer_expires_ = tcp_.now() + when;
     tcp_.timers().Arm(rtx_timer_, rtx_timer_expires_);
+  }
+}
+
+// tcp_cwnd_validate: remember the most packets out in each window, and
+// whether cwnd (rather than the application or the peer's window) was the
+// limit then; congestion avoidance grows only a window that was used.
+void TcpSock::CwndValidate(bool cwnd_limited) {
+  if (!(snd_una_ < cwnd_usage_seq_) || cwnd_limited || packets_out_ > cc_.max_packets_out) {
+    cc_.max_packets_out = packets_out_;
+    cwnd_usage_seq_ = snd_nxt_;
+    cc_.is_cwnd_limited = cwnd_limited;
   }
 }
 
@@ -342,7 +361,8 @@ void TcpSock::SendDelayedAck() {
     ato = std::min(ato, max_ato);
   }
   ato = std::min(ato, kDelackMax);
-  if (ato < absl::Microseconds(tcp_.config().tcp_delack_min_us)) ato = absl::Microseconds(tcp_.config().tcp_delack_min_us);
+  if (ato < absl::Microseconds(tcp_.config().tcp_delack_min_us))
+    ato = absl::Microseconds(tcp_.config().tcp_delack_min_us);
   absl::Time timeout = tcp_.now() + ato;
   if (ack_pending_ & kAckTimer) {
     const absl::Time cur = tcp_.timers().TimeOfTick(delack_timer_.expires_tick());
@@ -506,12 +526,14 @@ void TcpSock::RetransmitHead() {
 void TcpSock::XmitRetransmitQueue() {
   for (SkBuff* s = rtx_queue_.front(); s != nullptr; s = SkbQueue::next(s)) {
     TcpSkbCb& cb = s->Cb<TcpSkbCb>();
-    if (!(cb.sacked & TcpSkbCb::kLost) || (cb.sacked & (TcpSkbCb::kSackedAcked | TcpSkbCb::kSackedRetrans))) {
+    if (!(cb.sacked & TcpSkbCb::kLost) ||
+        (cb.sacked & (TcpSkbCb::kSackedAcked | TcpSkbCb::kSackedRetrans))) {
       continue;
     }
     if (InFlight(packets_out_, sacked_out_, lost_out_, retrans_out_) >= cc_.snd_cwnd) break;
     if (RetransmitSkb(*s) != 0) break;
-    tcp_.ext.Inc(ca_state_ == CaState::kLoss ? TcpExtMib::kTCPSlowStartRetrans : TcpExtMib::kTCPFastRetrans);
+    tcp_.ext.Inc(ca_state_ == CaState::kLoss ? TcpExtMib::kTCPSlowStartRetrans
+                                             : TcpExtMib::kTCPFastRetrans);
     if (ca_state_ == CaState::kRecovery) ++prr_out_;
     if (s == rtx_queue_.front()) ResetXmitTimer(rto_);
   }

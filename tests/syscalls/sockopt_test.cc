@@ -465,11 +465,9 @@ TEST_F(SockoptTest, TcpInfo_EstablishedWithKnownRtt) {
 
 // Linux: the ACK of the SYN does not grow cwnd: the window was not the
 // limit (tcp_is_cwnd_limited: 10 < 2 x max_packets_out of 1 is false), so
-// both ends read 10 after the handshake (measured on loopback). usnet's
-// tcp_ack path sets is_cwnd_limited unconditionally (tcp_input.cc), so the
-// client reads 11: disabled until tcp_input.cc tracks it as
-// tcp_cwnd_validate does.
-TEST_F(SockoptTest, DISABLED_TcpInfo_CwndAfterHandshakeIsTheInitialWindow) {
+// both ends read 10 after the handshake (measured on loopback). usnet
+// tracks it as tcp_cwnd_validate does (TcpSock::CwndValidate).
+TEST_F(SockoptTest, TcpInfo_CwndAfterHandshakeIsTheInitialWindow) {
   TcpPair p = ConnectPair(net);
   EXPECT_EQ(Info(p.client).tcpi_snd_cwnd, 10u);
   EXPECT_EQ(InfoB(p.server).tcpi_snd_cwnd, 10u);
