@@ -1,17 +1,19 @@
 #include "syscalls/socket_api.h"
 
 #include <fcntl.h>
-#include <sys/ioctl.h>
 #include <linux/sockios.h>
+#include <sys/ioctl.h>
 
 #include <cerrno>
-#include <csignal>
 #include <climits>
+#include <csignal>
 #include <cstring>
 #include <functional>
 #include <memory>
+#include <vector>
 
 #include "kernel/sched.h"
+#include "net/core/iov.h"
 #include "syscalls/epoll.h"
 #include "syscalls/process.h"
 
@@ -30,7 +32,7 @@ T SysRet(T r) {
 }
 
 constexpr int kSockMax = SOCK_PACKET + 1;  // Linux SOCK_MAX
-constexpr size_t kIovMax = 1024;  // UIO_MAXIOV
+constexpr size_t kIovMax = 1024;           // UIO_MAXIOV
 
 // The open file behind `fd` in the current process.
 struct FdRef {
@@ -69,9 +71,12 @@ FdRef Lookup(int fd) {
 int WaitFor(EventLoop& loop, const std::function<bool()>& ready, absl::Time deadline) {
   if (Blocker* b = Blocker::Current()) {
     switch (b->Block(ready, deadline)) {
-      case Blocker::Wake::kReady: return 0;
-      case Blocker::Wake::kTimeout: return -EAGAIN;
-      case Blocker::Wake::kDeadlock: return -EDEADLK;
+      case Blocker::Wake::kReady:
+        return 0;
+      case Blocker::Wake::kTimeout:
+        return -EAGAIN;
+      case Blocker::Wake::kDeadlock:
+        return -EDEADLK;
     }
   }
   if (loop.RunUntil(ready, deadline)) return 0;
@@ -80,11 +85,11 @@ int WaitFor(EventLoop& loop, const std::function<bool()>& ready, absl::Time dead
 
 int Wait(Process& p, Sock& sk, uint32_t events, absl::Duration timeout) {
   EventLoop& loop = p.stack().loop();
-  const absl::Time deadline = timeout == absl::InfiniteDuration()
-                                  ? absl::InfiniteFuture()
-                                  : loop.clock().Now() + timeout;
+  const absl::Time deadline =
+      timeout == absl::InfiniteDuration() ? absl::InfiniteFuture() : loop.clock().Now() + timeout;
   const uint32_t mask = events | POLLERR | POLLHUP;
-  return WaitFor(loop, [&] { return (sk.Poll() & mask) != 0; }, deadline);
+  return WaitFor(
+      loop, [&] { return (sk.Poll() & mask) != 0; }, deadline);
 }
 
 // move_addr_to_user: the length word is read first (EFAULT without one,
@@ -126,6 +131,20 @@ bool ValidIov(const iovec* iov, size_t n) {
   return true;
 }
 
+// The iovecs of `msg` past its first `skip` bytes.
+std::vector<iovec> IovTail(const msghdr& msg, size_t skip) {
+  std::vector<iovec> v;
+  for (size_t i = 0; i < msg.msg_iovlen; ++i) {
+    iovec e = msg.msg_iov[i];
+    const size_t n = std::min(skip, e.iov_len);
+    skip -= n;
+    e.iov_base = static_cast<char*>(e.iov_base) + n;
+    e.iov_len -= n;
+    if (e.iov_len > 0) v.push_back(e);
+  }
+  return v;
+}
+
 ssize_t DoSendMsg(int fd, const msghdr& msg, int flags) {
   FdRef r = Lookup(fd);
   if (r.err) return r.err;
@@ -135,13 +154,40 @@ ssize_t DoSendMsg(int fd, const msghdr& msg, int flags) {
   }
   Sock& sk = *r.file->sock;
   const bool nonblock = r.file->nonblock || (flags & MSG_DONTWAIT);
+  // A blocking stream send takes everything: like tcp_sendmsg it waits for
+  // send-buffer room as often as needed, and returns early only with what
+  // it copied when SO_SNDTIMEO runs out or an error ends the connection.
+  const size_t want = IovLength(msg.msg_iov, msg.msg_iovlen);
+  EventLoop& loop = r.proc->stack().loop();
+  const absl::Duration timeo = sk.sndtimeo();
+  const absl::Time deadline =
+      timeo == absl::InfiniteDuration() ? absl::InfiniteFuture() : loop.clock().Now() + timeo;
+  size_t done = 0;
+  msghdr cur = msg;
+  std::vector<iovec> rest;
   for (;;) {
-    ssize_t n = sk.SendMsg(msg, flags);
+    const ssize_t n = sk.SendMsg(cur, flags);
+    if (n >= 0) {
+      done += static_cast<size_t>(n);
+      if (nonblock || sk.type() != SOCK_STREAM || done >= want) return static_cast<ssize_t>(done);
+      rest = IovTail(msg, done);
+      cur.msg_iov = rest.data();
+      cur.msg_iovlen = rest.size();
+      continue;
+    }
+    if (n == -EAGAIN && !nonblock) {
+      const absl::Duration left = deadline == absl::InfiniteFuture()
+                                      ? absl::InfiniteDuration()
+                                      : deadline - loop.clock().Now();
+      const int w = Wait(*r.proc, sk, POLLOUT, std::max(left, absl::ZeroDuration()));
+      if (w == 0) continue;
+      return done > 0 ? static_cast<ssize_t>(done) : w;
+    }
+    if (done > 0) return static_cast<ssize_t>(done);
     if (n == -EPIPE && sk.type() == SOCK_STREAM && !(flags & MSG_NOSIGNAL)) {
       raise(SIGPIPE);  // sk_stream_error: the calling thread gets SIGPIPE
     }
-    if (n != -EAGAIN || nonblock) return n;
-    if (int w = Wait(*r.proc, sk, POLLOUT, sk.sndtimeo()); w < 0) return w;
+    return n;
   }
 }
 
@@ -407,9 +453,10 @@ int poll(pollfd* fds, nfds_t nfds, int timeout_ms) {
   int ready = scan();
   if (ready > 0 || timeout_ms == 0 || p == nullptr) return ready;
   EventLoop& loop = p->stack().loop();
-  const absl::Time deadline = timeout_ms < 0 ? absl::InfiniteFuture()
-                                             : loop.clock().Now() + absl::Milliseconds(timeout_ms);
-  const int w = WaitFor(loop, [&] { return scan() > 0; }, deadline);
+  const absl::Time deadline =
+      timeout_ms < 0 ? absl::InfiniteFuture() : loop.clock().Now() + absl::Milliseconds(timeout_ms);
+  const int w = WaitFor(
+      loop, [&] { return scan() > 0; }, deadline);
   if (w == -EDEADLK) return SysRet(-EDEADLK);
   return scan();
 }
@@ -451,10 +498,11 @@ int epoll_wait(int epfd, epoll_event* events, int maxevents, int timeout_ms) {
   int n = e.Collect(events, maxevents);
   if (n > 0 || timeout_ms == 0) return n;
   EventLoop& loop = ep.proc->stack().loop();
-  const absl::Time deadline = timeout_ms < 0 ? absl::InfiniteFuture()
-                                             : loop.clock().Now() + absl::Milliseconds(timeout_ms);
+  const absl::Time deadline =
+      timeout_ms < 0 ? absl::InfiniteFuture() : loop.clock().Now() + absl::Milliseconds(timeout_ms);
   for (;;) {
-    const int w = WaitFor(loop, [&] { return e.MaybeReady(); }, deadline);
+    const int w = WaitFor(
+        loop, [&] { return e.MaybeReady(); }, deadline);
     n = e.Collect(events, maxevents);
     if (n > 0) return n;
     if (w == -EDEADLK) return SysRet(-EDEADLK);
