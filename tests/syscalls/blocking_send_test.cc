@@ -1,7 +1,6 @@
 // A blocking send on a TCP socket takes all of its data, waiting for send
 // buffer room as often as it needs (tcp_sendmsg), and returns early only
 // when SO_SNDTIMEO runs out (with what it copied) or the connection fails.
-#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -19,11 +18,7 @@ namespace {
 using testing::TwoHosts;
 
 sockaddr_in Addr(const char* ip, uint16_t port) {
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(port);
-  inet_pton(AF_INET, ip, &a.sin_addr);
-  return a;
+  return testing::SockAddr(*Ipv4Addr::Parse(ip), port);
 }
 
 int Listener(uint16_t port) {
