@@ -16,12 +16,12 @@
 namespace usnet {
 
 namespace {
-constexpr uint32_t kInitCwnd = 10;                 // TCP_INIT_CWND (RFC 6928)
+constexpr uint32_t kInitCwnd = 10;                  // TCP_INIT_CWND (RFC 6928)
 constexpr uint32_t kInfiniteSsthresh = 0x7fffffff;  // TCP_INFINITE_SSTHRESH
-constexpr int kMinMss = 88;                        // TCP_MIN_MSS
-constexpr int kMaxWindow = 32767;                  // MAX_TCP_WINDOW
+constexpr int kMinMss = 88;                         // TCP_MIN_MSS
+constexpr int kMaxWindow = 32767;                   // MAX_TCP_WINDOW
 constexpr uint8_t kAckSched = 1, kAckNow = 8;
-constexpr uint32_t kTcpTimestampAlignedLen = 12;   // TCPOLEN_TSTAMP_ALIGNED
+constexpr uint32_t kTcpTimestampAlignedLen = 12;  // TCPOLEN_TSTAMP_ALIGNED
 
 int IntOpt(const void* val, socklen_t len, int* out) {
   if (val == nullptr) return -EFAULT;
@@ -41,18 +41,30 @@ int PutInt(int v, void* val, socklen_t* len) {
 
 std::string_view TcpStateName(TcpState s) {
   switch (s) {
-    case TcpState::kEstablished: return "ESTAB";
-    case TcpState::kSynSent: return "SYN-SENT";
-    case TcpState::kSynRecv: return "SYN-RECV";
-    case TcpState::kFinWait1: return "FIN-WAIT-1";
-    case TcpState::kFinWait2: return "FIN-WAIT-2";
-    case TcpState::kTimeWait: return "TIME-WAIT";
-    case TcpState::kClose: return "UNCONN";
-    case TcpState::kCloseWait: return "CLOSE-WAIT";
-    case TcpState::kLastAck: return "LAST-ACK";
-    case TcpState::kListen: return "LISTEN";
-    case TcpState::kClosing: return "CLOSING";
-    case TcpState::kNewSynRecv: return "NEW-SYN-RECV";
+    case TcpState::kEstablished:
+      return "ESTAB";
+    case TcpState::kSynSent:
+      return "SYN-SENT";
+    case TcpState::kSynRecv:
+      return "SYN-RECV";
+    case TcpState::kFinWait1:
+      return "FIN-WAIT-1";
+    case TcpState::kFinWait2:
+      return "FIN-WAIT-2";
+    case TcpState::kTimeWait:
+      return "TIME-WAIT";
+    case TcpState::kClose:
+      return "UNCONN";
+    case TcpState::kCloseWait:
+      return "CLOSE-WAIT";
+    case TcpState::kLastAck:
+      return "LAST-ACK";
+    case TcpState::kListen:
+      return "LISTEN";
+    case TcpState::kClosing:
+      return "CLOSING";
+    case TcpState::kNewSynRecv:
+      return "NEW-SYN-RECV";
   }
   return "?";
 }
@@ -81,12 +93,14 @@ Tcp::~Tcp() {
   for (auto& [t, e] : ehash_) {
     if (e.kind == EhashEntry::kRequest) delete static_cast<TcpRequestSock*>(e.p);
     if (e.kind == EhashEntry::kTimewait) delete static_cast<TcpTimewaitSock*>(e.p);
-    if (e.kind == EhashEntry::kFull && static_cast<TcpSock*>(e.p)->orphan_) orphans.push_back(static_cast<TcpSock*>(e.p));
+    if (e.kind == EhashEntry::kFull && static_cast<TcpSock*>(e.p)->orphan_)
+      orphans.push_back(static_cast<TcpSock*>(e.p));
   }
   ehash_.clear();
   tw_ports_.clear();
   for (TcpSock* sk : all_) {
-    if (sk->orphan_ && std::find(orphans.begin(), orphans.end(), sk) == orphans.end()) orphans.push_back(sk);
+    if (sk->orphan_ && std::find(orphans.begin(), orphans.end(), sk) == orphans.end())
+      orphans.push_back(sk);
   }
   for (TcpSock* sk : orphans) {
     sk->in_ehash_ = false;
@@ -98,7 +112,8 @@ Tcp::~Tcp() {
 void Tcp::RegisterSysctls() {
   SysctlTable& t = core().sysctl();
   TcpConfig& c = config_;
-  t.AddInt("net.ipv4.tcp_syncookies", &c.tcp_syncookies, 0, 2, "0 never, 1 when the SYN queue is full, 2 always");
+  t.AddInt("net.ipv4.tcp_syncookies", &c.tcp_syncookies, 0, 2,
+           "0 never, 1 when the SYN queue is full, 2 always");
   t.AddInt("net.ipv4.tcp_max_syn_backlog", &c.tcp_max_syn_backlog, 0, INT_MAX);
   t.AddInt("net.ipv4.tcp_synack_retries", &c.tcp_synack_retries, 0, 255);
   t.AddInt("net.ipv4.tcp_syn_retries", &c.tcp_syn_retries, 1, 127);
@@ -132,7 +147,8 @@ void Tcp::RegisterSysctls() {
   t.AddString("net.ipv4.tcp_congestion_control", &c.tcp_congestion_control,
               [](std::string_view v) -> absl::Status {
                 if (MakeCongestionControl(v) == nullptr) {
-                  return absl::InvalidArgumentError(absl::StrCat("no congestion control '", std::string(v), "'"));
+                  return absl::InvalidArgumentError(
+                      absl::StrCat("no congestion control '", std::string(v), "'"));
                 }
                 return absl::OkStatus();
               });
@@ -158,15 +174,18 @@ uint16_t Tcp::AdvMss(Ipv4Addr dst, uint16_t user_mss) const {
 // tcp_select_initial_window, with Linux 6.x's default 50% window share of
 // the receive buffer: the SYN offers rounddown(tcp_rmem[1] / 2, mss), and
 // the scale is what tcp_rmem[2] (or rmem_max) needs.
-void Tcp::InitialWindow(uint32_t mss, bool wscale_ok, uint32_t* rcv_wnd, uint8_t* rcv_wscale) const {
+void Tcp::InitialWindow(uint32_t mss, bool wscale_ok, uint32_t* rcv_wnd,
+                        uint8_t* rcv_wscale) const {
   const uint32_t space = static_cast<uint32_t>(config_.tcp_rmem[1]);
   const int adv = config_.tcp_adv_win_scale;
   const uint32_t win = adv > 0 ? space - (space >> adv) : space >> -adv;
   *rcv_wnd = (win / std::max<uint32_t>(mss, 1)) * mss;
   *rcv_wscale = 0;
   if (wscale_ok) {
-    const uint32_t s = std::max<uint32_t>(config_.tcp_rmem[2], static_cast<uint32_t>(inet_.core().config().rmem_max));
-    *rcv_wscale = static_cast<uint8_t>(std::clamp(static_cast<int>(std::bit_width(s)) - 1 - 15, 0, 14));
+    const uint32_t s = std::max<uint32_t>(config_.tcp_rmem[2],
+                                          static_cast<uint32_t>(inet_.core().config().rmem_max));
+    *rcv_wscale =
+        static_cast<uint8_t>(std::clamp(static_cast<int>(std::bit_width(s)) - 1 - 15, 0, 14));
   }
 }
 
@@ -213,18 +232,14 @@ TcpSock::~TcpSock() {
         t.listeners_[sport_.value()].end());
     if (t.listeners_[sport_.value()].empty()) t.listeners_.erase(sport_.value());
   }
-  for (TcpSock* child : accept_queue_) {
+  while (TcpSock* child = accept_queue_.pop_front()) {
     child->parent_ = nullptr;
     child->SendActiveReset();
     delete child;
   }
-  accept_queue_.clear();
   t.UnhashEstablished(this);
   t.PutPort(this);
-  if (parent_ != nullptr) {
-    auto& q = parent_->accept_queue_;
-    q.erase(std::remove(q.begin(), q.end(), this), q.end());
-  }
+  if (parent_ != nullptr) parent_->accept_queue_.erase(this);
   --t.sockets_;
   t.all_.erase(this);
 }
@@ -239,7 +254,8 @@ void TcpSock::Unhash() { tcp_.PutPort(this); }
 
 int TcpSock::GetName(sockaddr* addr, socklen_t* len, bool peer) {
   // A TCP peer name exists only while connected (or connecting done).
-  if (peer && (state_ == TcpState::kClose || state_ == TcpState::kSynSent || state_ == TcpState::kListen)) {
+  if (peer &&
+      (state_ == TcpState::kClose || state_ == TcpState::kSynSent || state_ == TcpState::kListen)) {
     if (len == nullptr) return -EFAULT;
     return -ENOTCONN;
   }
@@ -322,7 +338,8 @@ int TcpSock::Connect(const sockaddr* addr, socklen_t len, bool nonblock) {
   rx_opt_.rcv_wscale = 0;
   // tcp_connect_init: a new connection has no ts_recent, so the SYN's
   // window comes from the full advertised MSS (44 x 1460 = 64240).
-  tcp_.InitialWindow(adv_mss_, tcp_.config().tcp_window_scaling != 0, &rcv_wnd_, &rx_opt_.rcv_wscale);
+  tcp_.InitialWindow(adv_mss_, tcp_.config().tcp_window_scaling != 0, &rcv_wnd_,
+                     &rx_opt_.rcv_wscale);
   rcv_ssthresh_ = rcv_wnd_;
   window_clamp_ = 65535u << rx_opt_.rcv_wscale;
   rcv_nxt_ = rcv_wup_ = SeqNum(0);
@@ -343,7 +360,8 @@ int TcpSock::Listen(int backlog) {
   // __sys_listen: clamp to somaxconn; a negative backlog (huge as unsigned)
   // becomes somaxconn.
   const uint32_t somaxconn = static_cast<uint32_t>(core_.config().somaxconn);
-  backlog_ = static_cast<uint32_t>(backlog) > somaxconn ? somaxconn : static_cast<uint32_t>(backlog);
+  backlog_ =
+      static_cast<uint32_t>(backlog) > somaxconn ? somaxconn : static_cast<uint32_t>(backlog);
   if (state_ == TcpState::kListen) return 0;  // only the backlog changes
   state_ = TcpState::kListen;
   if (int r = tcp_.GetPort(this, sport_.value()); r < 0) {
@@ -355,12 +373,40 @@ int TcpSock::Listen(int backlog) {
   return 0;
 }
 
+void AcceptQueue::push_back(TcpSock* child) {
+  child->accept_next_ = nullptr;
+  (tail_ != nullptr ? tail_->accept_next_ : head_) = child;
+  tail_ = child;
+  ++size_;
+}
+
+TcpSock* AcceptQueue::pop_front() {
+  TcpSock* c = head_;
+  if (c == nullptr) return nullptr;
+  head_ = c->accept_next_;
+  if (head_ == nullptr) tail_ = nullptr;
+  c->accept_next_ = nullptr;
+  --size_;
+  return c;
+}
+
+void AcceptQueue::erase(TcpSock* child) {
+  TcpSock* prev = nullptr;
+  for (TcpSock* c = head_; c != nullptr; prev = c, c = c->accept_next_) {
+    if (c != child) continue;
+    (prev != nullptr ? prev->accept_next_ : head_) = c->accept_next_;
+    if (tail_ == c) tail_ = prev;
+    c->accept_next_ = nullptr;
+    --size_;
+    return;
+  }
+}
+
 // inet_csk_accept.
 int TcpSock::Accept(std::unique_ptr<Sock>* child) {
   if (state_ != TcpState::kListen) return -EINVAL;
-  if (accept_queue_.empty()) return -EAGAIN;
-  TcpSock* c = accept_queue_.front();
-  accept_queue_.pop_front();
+  TcpSock* c = accept_queue_.pop_front();
+  if (c == nullptr) return -EAGAIN;
   c->parent_ = nullptr;
   c->ss_state_ = SsState::kConnected;
   child->reset(c);
@@ -477,7 +523,8 @@ ssize_t TcpSock::RecvMsg(msghdr& msg, int flags) {
       // tcp_cleanup_rbuf: a read that opened the window a lot deserves an
       // ACK now (the peer may be waiting on a small window).
       const uint32_t now_win = ReceiveWindow(rcv_wup_, rcv_wnd_, rcv_nxt_);
-      if (state_ != TcpState::kClose && !(shutdown_ & kRcvShutdown) && 2 * now_win <= window_clamp_) {
+      if (state_ != TcpState::kClose && !(shutdown_ & kRcvShutdown) &&
+          2 * now_win <= window_clamp_) {
         const uint32_t new_win = SelectWindowPeek();
         if (new_win != 0 && new_win >= 2 * now_win) SendAck();
       }
@@ -509,7 +556,8 @@ void TcpSock::RcvSpaceAdjust() {
     uint64_t rcvwin = (uint64_t{copied} << 1) + 16 * uint64_t{adv_mss_};
     const uint64_t grow = rcvwin * (copied - rcvq_space_) / std::max<uint32_t>(rcvq_space_, 1);
     rcvwin += grow << 1;
-    const uint64_t rcvbuf = std::min<uint64_t>(rcvwin * 2, static_cast<uint64_t>(tcp_.config().tcp_rmem[2]));
+    const uint64_t rcvbuf =
+        std::min<uint64_t>(rcvwin * 2, static_cast<uint64_t>(tcp_.config().tcp_rmem[2]));
     if (rcvbuf > rcvbuf_) {
       rcvbuf_ = static_cast<uint32_t>(rcvbuf);
       window_clamp_ = std::max<uint32_t>(window_clamp_, rcvbuf_ / 2);
@@ -541,16 +589,16 @@ bool TcpSock::Close() {
     auto& v = t.listeners_[sport_.value()];
     v.erase(std::remove(v.begin(), v.end(), this), v.end());
     if (v.empty()) t.listeners_.erase(sport_.value());
-    for (TcpSock* child : accept_queue_) {
+    while (TcpSock* child = accept_queue_.pop_front()) {
       child->parent_ = nullptr;
       child->orphan_ = true;
       child->SendActiveReset();
       child->Done();
     }
-    accept_queue_.clear();
     std::vector<TcpRequestSock*> reqs;
     for (auto& [tuple, e] : t.ehash_) {
-      if (e.kind == Tcp::EhashEntry::kRequest && static_cast<TcpRequestSock*>(e.p)->listener == this) {
+      if (e.kind == Tcp::EhashEntry::kRequest &&
+          static_cast<TcpRequestSock*>(e.p)->listener == this) {
         reqs.push_back(static_cast<TcpRequestSock*>(e.p));
       }
     }
@@ -602,7 +650,8 @@ bool TcpSock::Close() {
       break;
   }
   if (state_ == TcpState::kFinWait2) {
-    const absl::Duration tmo = absl::Seconds(linger2_s_ > 0 ? linger2_s_ : tcp_.config().tcp_fin_timeout);
+    const absl::Duration tmo =
+        absl::Seconds(linger2_s_ > 0 ? linger2_s_ : tcp_.config().tcp_fin_timeout);
     if (linger2_s_ < 0) {
       SendActiveReset();
       Done();
@@ -658,7 +707,8 @@ uint32_t TcpSock::Poll() {
     if (copied_seq_ != rcv_nxt_ && !receive_queue_.empty()) mask |= POLLIN | POLLRDNORM;
     if (!(shutdown_ & kSendShutdown)) {
       // sk_stream_is_writeable: free space at least half of what is queued.
-      if (sndbuf_ > wmem_queued_ && sndbuf_ - wmem_queued_ >= wmem_queued_ / 2) mask |= POLLOUT | POLLWRNORM;
+      if (sndbuf_ > wmem_queued_ && sndbuf_ - wmem_queued_ >= wmem_queued_ / 2)
+        mask |= POLLOUT | POLLWRNORM;
     } else {
       mask |= POLLOUT | POLLWRNORM;
     }
@@ -687,7 +737,8 @@ int TcpSock::SetSockOpt(int level, int name, const void* val, socklen_t len) {
   if (level != SOL_TCP) return InetSock::SetSockOpt(level, name, val, len);
   if (name == TCP_CONGESTION) {
     if (val == nullptr) return -EFAULT;
-    std::string n(static_cast<const char*>(val), strnlen(static_cast<const char*>(val), std::min<size_t>(len, 16)));
+    std::string n(static_cast<const char*>(val),
+                  strnlen(static_cast<const char*>(val), std::min<size_t>(len, 16)));
     std::unique_ptr<CongestionControl> c = MakeCongestionControl(n);
     if (!c) return -ENOENT;
     ca_ = std::move(c);
@@ -754,24 +805,35 @@ int TcpSock::SetSockOpt(int level, int name, const void* val, socklen_t len) {
 }
 
 int TcpSock::GetSockOpt(int level, int name, void* val, socklen_t* len) {
-  if (level == SOL_SOCKET && name == SO_ACCEPTCONN) return PutInt(state_ == TcpState::kListen, val, len);
+  if (level == SOL_SOCKET && name == SO_ACCEPTCONN)
+    return PutInt(state_ == TcpState::kListen, val, len);
   if (level != SOL_TCP) return InetSock::GetSockOpt(level, name, val, len);
   if (len == nullptr) return -EFAULT;
   switch (name) {
-    case TCP_NODELAY: return PutInt(nodelay_, val, len);
-    case TCP_CORK: return PutInt(cork_, val, len);
+    case TCP_NODELAY:
+      return PutInt(nodelay_, val, len);
+    case TCP_CORK:
+      return PutInt(cork_, val, len);
     case TCP_MAXSEG: {
       int v = static_cast<int>(mss_cache_);
-      if (rx_opt_.user_mss && (state_ == TcpState::kClose || state_ == TcpState::kListen)) v = rx_opt_.user_mss;
+      if (rx_opt_.user_mss && (state_ == TcpState::kClose || state_ == TcpState::kListen))
+        v = rx_opt_.user_mss;
       return PutInt(v, val, len);
     }
-    case TCP_KEEPIDLE: return PutInt(static_cast<int>(absl::ToInt64Seconds(KeepaliveTime())), val, len);
-    case TCP_KEEPINTVL: return PutInt(static_cast<int>(absl::ToInt64Seconds(KeepaliveIntvl())), val, len);
-    case TCP_KEEPCNT: return PutInt(KeepaliveProbes(), val, len);
-    case TCP_SYNCNT: return PutInt(syn_retries_ ? syn_retries_ : tcp_.config().tcp_syn_retries, val, len);
-    case TCP_LINGER2: return PutInt(linger2_s_ ? linger2_s_ : tcp_.config().tcp_fin_timeout, val, len);
-    case TCP_USER_TIMEOUT: return PutInt(static_cast<int>(user_timeout_ms_), val, len);
-    case TCP_QUICKACK: return PutInt(!ack_pingpong_, val, len);
+    case TCP_KEEPIDLE:
+      return PutInt(static_cast<int>(absl::ToInt64Seconds(KeepaliveTime())), val, len);
+    case TCP_KEEPINTVL:
+      return PutInt(static_cast<int>(absl::ToInt64Seconds(KeepaliveIntvl())), val, len);
+    case TCP_KEEPCNT:
+      return PutInt(KeepaliveProbes(), val, len);
+    case TCP_SYNCNT:
+      return PutInt(syn_retries_ ? syn_retries_ : tcp_.config().tcp_syn_retries, val, len);
+    case TCP_LINGER2:
+      return PutInt(linger2_s_ ? linger2_s_ : tcp_.config().tcp_fin_timeout, val, len);
+    case TCP_USER_TIMEOUT:
+      return PutInt(static_cast<int>(user_timeout_ms_), val, len);
+    case TCP_QUICKACK:
+      return PutInt(!ack_pingpong_, val, len);
     case TCP_INFO: {
       // do_tcp_getsockopt: min(len, sizeof(struct tcp_info)) bytes, so
       // shorter (older) structs get their prefix.

@@ -17,7 +17,6 @@
 #include <netinet/tcp.h>
 
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <string>
 #include <vector>
@@ -136,18 +135,20 @@ struct TcpConfig {
   std::string tcp_congestion_control = "cubic";
 };
 
-#define USNET_TCP_MIB(X)                                                                       \
-  X(RtoAlgorithm)                                                                              \
-  X(RtoMin) X(RtoMax) X(MaxConn) X(ActiveOpens) X(PassiveOpens) X(AttemptFails) X(EstabResets) \
-      X(CurrEstab) X(InSegs) X(OutSegs) X(RetransSegs) X(InErrs) X(OutRsts) X(InCsumErrors)
+#define USNET_TCP_MIB(X)                                                                          \
+  X(RtoAlgorithm)                                                                                 \
+  X(RtoMin)                                                                                       \
+  X(RtoMax) X(MaxConn) X(ActiveOpens) X(PassiveOpens) X(AttemptFails) X(EstabResets) X(CurrEstab) \
+      X(InSegs) X(OutSegs) X(RetransSegs) X(InErrs) X(OutRsts) X(InCsumErrors)
 enum class TcpMib { USNET_TCP_MIB(USNET_MIB_ENUM) kCount };
 inline constexpr std::string_view kTcpMibNames[] = {USNET_TCP_MIB(USNET_MIB_NAME)};
 
 #define USNET_TCPEXT_MIB(X)                                                                        \
   X(SyncookiesSent)                                                                                \
-  X(SyncookiesRecv) X(SyncookiesFailed) X(EmbryonicRsts) X(PruneCalled) X(OfoPruned) X(            \
-      OutOfWindowIcmps) X(TW) X(TWRecycled) X(TWKilled) X(PAWSActive) X(PAWSEstab) X(DelayedACKs)  \
-      X(DelayedACKLost) X(ListenOverflows) X(ListenDrops) X(TCPHPHits) X(TCPPureAcks) X(TCPHPAcks) \
+  X(SyncookiesRecv)                                                                                \
+  X(SyncookiesFailed) X(EmbryonicRsts) X(PruneCalled) X(OfoPruned) X(OutOfWindowIcmps) X(TW)       \
+      X(TWRecycled) X(TWKilled) X(PAWSActive) X(PAWSEstab) X(DelayedACKs) X(DelayedACKLost) X(     \
+          ListenOverflows) X(ListenDrops) X(TCPHPHits) X(TCPPureAcks) X(TCPHPAcks)                 \
           X(TCPRenoRecovery) X(TCPSackRecovery) X(TCPSACKReneging) X(TCPSACKReorder) X(            \
               TCPRenoReorder) X(TCPTSReorder) X(TCPFullUndo) X(TCPPartialUndo) X(TCPDSACKUndo)     \
               X(TCPLossUndo) X(TCPLostRetransmit) X(TCPRenoFailures) X(TCPSackFailures) X(         \
@@ -229,6 +230,24 @@ struct TcpTimewaitSock {
   Timer timer;
 };
 
+// A listener's accept queue (icsk_accept_queue): established children in
+// FIFO order, linked through the children themselves, so it allocates
+// nothing and a socket that never listens pays three words for it (a
+// std::deque cost every socket ~600 bytes, even empty).
+class AcceptQueue {
+ public:
+  bool empty() const { return head_ == nullptr; }
+  uint32_t size() const { return size_; }
+  void push_back(TcpSock* child);
+  TcpSock* pop_front();        // nullptr when empty
+  void erase(TcpSock* child);  // no-op unless queued here
+
+ private:
+  TcpSock* head_ = nullptr;
+  TcpSock* tail_ = nullptr;
+  uint32_t size_ = 0;
+};
+
 class TcpSock final : public InetSock {
  public:
   explicit TcpSock(Tcp& tcp);
@@ -275,6 +294,7 @@ class TcpSock final : public InetSock {
 
  private:
   friend class Tcp;
+  friend class AcceptQueue;
   friend struct TcpRequestSock;
 
   // tcp.cc
@@ -472,11 +492,12 @@ class TcpSock final : public InetSock {
 
   // Listener (inet_connection_sock's accept queue).
   uint32_t backlog_ = 0;
-  std::deque<TcpSock*> accept_queue_;  // established children, FIFO
-  uint32_t syn_qlen_ = 0;              // request socks
-  uint32_t syn_young_ = 0;             // request socks that never resent a SYN-ACK
-  int64_t last_overflow_s_ = 0;        // for SYN cookie validation
-  TcpSock* parent_ = nullptr;          // a child not yet accepted
+  AcceptQueue accept_queue_;        // established children, FIFO
+  uint32_t syn_qlen_ = 0;           // request socks
+  uint32_t syn_young_ = 0;          // request socks that never resent a SYN-ACK
+  int64_t last_overflow_s_ = 0;     // for SYN cookie validation
+  TcpSock* parent_ = nullptr;       // a child not yet accepted
+  TcpSock* accept_next_ = nullptr;  // the next child in parent_'s accept queue
 
   // Statistics for tcp_info.
   uint64_t bytes_acked_ = 0, bytes_received_ = 0, bytes_sent_ = 0, bytes_retrans_ = 0;

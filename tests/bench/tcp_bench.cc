@@ -49,7 +49,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <deque>
 #include <memory>
 #include <string>
 #include <thread>
@@ -842,14 +841,8 @@ void BM_TcpIdleConns(benchmark::State& state) {
     // What one endpoint is made of. sizeof is the object; the heap_*
     // figures are what malloc hands out for it (header and rounding
     // included), each measured over 1000 objects.
-    using AcceptQueue = std::deque<TcpSock*>;
     const double sock = HeapPerObject<std::unique_ptr<char[]>>(
         1000, [] { return std::make_unique_for_overwrite<char[]>(sizeof(TcpSock)); });
-    const double deque_obj = HeapPerObject<std::unique_ptr<char[]>>(
-        1000, [] { return std::make_unique_for_overwrite<char[]>(sizeof(AcceptQueue)); });
-    const double deque_storage = HeapPerObject<std::unique_ptr<AcceptQueue>>(
-                                     1000, [] { return std::make_unique<AcceptQueue>(); }) -
-                                 deque_obj;
     const double cubic = HeapPerObject<std::unique_ptr<CongestionControl>>(
         1000, [] { return MakeCongestionControl("cubic"); });
     const double file =
@@ -857,11 +850,9 @@ void BM_TcpIdleConns(benchmark::State& state) {
     const double per_endpoint = static_cast<double>(heap1 - heap0) / (2 * conns);
     state.counters["sizeof_TcpSock"] = sizeof(TcpSock);
     state.counters["heap_TcpSock"] = sock;
-    state.counters["heap_empty_deque"] =
-        deque_storage;  // the listener's accept queue, allocated by every socket
     state.counters["heap_cubic"] = cubic;
     state.counters["heap_File"] = file;
-    state.counters["heap_rest_B/endpoint"] = per_endpoint - sock - deque_storage - cubic - file;
+    state.counters["heap_rest_B/endpoint"] = per_endpoint - sock - cubic - file;
     // Tear down with RSTs (SO_LINGER {1,0}) so no socket is left an
     // orphan: closing a million with FINs and destroying the host with
     // them still open takes Tcp::~Tcp's orphan scan, which is quadratic.
