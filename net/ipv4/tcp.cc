@@ -89,18 +89,18 @@ Tcp::~Tcp() {
   inet_.SetStreamFactory(nullptr);
   // Mini sockets and orphans belong to us; sockets with a descriptor were
   // closed by their files before the host went away.
-  std::vector<TcpSock*> orphans;
   for (auto& [t, e] : ehash_) {
     if (e.kind == EhashEntry::kRequest) delete static_cast<TcpRequestSock*>(e.p);
     if (e.kind == EhashEntry::kTimewait) delete static_cast<TcpTimewaitSock*>(e.p);
-    if (e.kind == EhashEntry::kFull && static_cast<TcpSock*>(e.p)->orphan_)
-      orphans.push_back(static_cast<TcpSock*>(e.p));
   }
   ehash_.clear();
   tw_ports_.clear();
+  // Every TcpSock is in all_ (hashed or not); collect before deleting, as
+  // each destructor erases itself from all_. (Linear: a host torn down
+  // with a million orphans must not take a quadratic de-duplication.)
+  std::vector<TcpSock*> orphans;
   for (TcpSock* sk : all_) {
-    if (sk->orphan_ && std::find(orphans.begin(), orphans.end(), sk) == orphans.end())
-      orphans.push_back(sk);
+    if (sk->orphan_) orphans.push_back(sk);
   }
   for (TcpSock* sk : orphans) {
     sk->in_ehash_ = false;
