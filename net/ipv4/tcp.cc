@@ -444,7 +444,7 @@ ssize_t TcpSock::SendData(const msghdr& msg, int flags, size_t len) {
     }
     if (room == 0) {
       // sk_stream_alloc_skb: only while the send buffer has room.
-      if (wmem_queued_ >= sndbuf_) break;
+      if (!StreamMemoryFree(0)) break;
       SkbPtr skb = core_.AllocSkb(kMaxHeaderRoom, mss);
       if (!skb) break;
       TcpSkbCb& cb = skb->InitCb<TcpSkbCb>();
@@ -479,6 +479,13 @@ ssize_t TcpSock::SendData(const msghdr& msg, int flags, size_t len) {
   WriteXmit();
   cork_ = saved_cork;
   return static_cast<ssize_t>(copied);
+}
+
+bool TcpSock::StreamMemoryFree(int wake) const {
+  if (wmem_queued_ >= sndbuf_) return false;
+  const uint64_t notsent = static_cast<uint32_t>(write_seq_ - snd_nxt_);
+  const uint64_t lowat = notsent_lowat_ != 0 ? notsent_lowat_ : uint64_t{UINT32_MAX};
+  return (notsent << wake) < lowat;
 }
 
 // tcp_mark_push.
@@ -706,8 +713,10 @@ uint32_t TcpSock::Poll() {
   if (state_ != TcpState::kSynSent && state_ != TcpState::kSynRecv) {
     if (copied_seq_ != rcv_nxt_ && !receive_queue_.empty()) mask |= POLLIN | POLLRDNORM;
     if (!(shutdown_ & kSendShutdown)) {
-      // sk_stream_is_writeable: free space at least half of what is queued.
-      if (sndbuf_ > wmem_queued_ && sndbuf_ - wmem_queued_ >= wmem_queued_ / 2)
+      // sk_stream_is_writeable: free space at least half of what is
+      // queued, and unsent data under TCP_NOTSENT_LOWAT.
+      if (sndbuf_ > wmem_queued_ && sndbuf_ - wmem_queued_ >= wmem_queued_ / 2 &&
+          StreamMemoryFree(1))
         mask |= POLLOUT | POLLWRNORM;
     } else {
       mask |= POLLOUT | POLLWRNORM;
@@ -786,6 +795,11 @@ int TcpSock::SetSockOpt(int level, int name, const void* val, socklen_t len) {
       if (v < 0) return -EINVAL;
       user_timeout_ms_ = static_cast<uint32_t>(v);
       return 0;
+    case TCP_NOTSENT_LOWAT:
+      // Any int, kept as unsigned (-1 is UINT_MAX); a writer may wake.
+      notsent_lowat_ = static_cast<uint32_t>(v);
+      Wake();
+      return 0;
     case TCP_QUICKACK:
       if (v) {
         ack_quick_ = 16;
@@ -797,7 +811,6 @@ int TcpSock::SetSockOpt(int level, int name, const void* val, socklen_t len) {
       return 0;
     case TCP_DEFER_ACCEPT:
     case TCP_WINDOW_CLAMP:
-    case TCP_NOTSENT_LOWAT:
       return 0;  // accepted; usnet does not implement these refinements
     default:
       return -ENOPROTOOPT;
@@ -832,6 +845,8 @@ int TcpSock::GetSockOpt(int level, int name, void* val, socklen_t* len) {
       return PutInt(linger2_s_ ? linger2_s_ : tcp_.config().tcp_fin_timeout, val, len);
     case TCP_USER_TIMEOUT:
       return PutInt(static_cast<int>(user_timeout_ms_), val, len);
+    case TCP_NOTSENT_LOWAT:
+      return PutInt(static_cast<int>(notsent_lowat_), val, len);
     case TCP_QUICKACK:
       return PutInt(!ack_pingpong_, val, len);
     case TCP_INFO: {

@@ -138,36 +138,39 @@ struct TcpConfig {
 #define USNET_TCP_MIB(X)                                                                          \
   X(RtoAlgorithm)                                                                                 \
   X(RtoMin)                                                                                       \
-  X(RtoMax) X(MaxConn) X(ActiveOpens) X(PassiveOpens) X(AttemptFails) X(EstabResets) X(CurrEstab) \
-      X(InSegs) X(OutSegs) X(RetransSegs) X(InErrs) X(OutRsts) X(InCsumErrors)
+  X(RtoMax)                                                                                       \
+  X(MaxConn) X(ActiveOpens) X(PassiveOpens) X(AttemptFails) X(EstabResets) X(CurrEstab) X(InSegs) \
+      X(OutSegs) X(RetransSegs) X(InErrs) X(OutRsts) X(InCsumErrors)
 enum class TcpMib { USNET_TCP_MIB(USNET_MIB_ENUM) kCount };
 inline constexpr std::string_view kTcpMibNames[] = {USNET_TCP_MIB(USNET_MIB_NAME)};
 
 #define USNET_TCPEXT_MIB(X)                                                                        \
   X(SyncookiesSent)                                                                                \
   X(SyncookiesRecv)                                                                                \
-  X(SyncookiesFailed) X(EmbryonicRsts) X(PruneCalled) X(OfoPruned) X(OutOfWindowIcmps) X(TW)       \
-      X(TWRecycled) X(TWKilled) X(PAWSActive) X(PAWSEstab) X(DelayedACKs) X(DelayedACKLost) X(     \
-          ListenOverflows) X(ListenDrops) X(TCPHPHits) X(TCPPureAcks) X(TCPHPAcks)                 \
-          X(TCPRenoRecovery) X(TCPSackRecovery) X(TCPSACKReneging) X(TCPSACKReorder) X(            \
-              TCPRenoReorder) X(TCPTSReorder) X(TCPFullUndo) X(TCPPartialUndo) X(TCPDSACKUndo)     \
-              X(TCPLossUndo) X(TCPLostRetransmit) X(TCPRenoFailures) X(TCPSackFailures) X(         \
-                  TCPLossFailures) X(TCPFastRetrans) X(TCPSlowStartRetrans) X(TCPTimeouts)         \
-                  X(TCPAbortOnData) X(TCPAbortOnClose) X(TCPAbortOnMemory) X(TCPAbortOnTimeout) X( \
-                      TCPAbortOnLinger) X(TCPAbortFailed) X(TCPDSACKOldSent) X(TCPDSACKOfoSent)    \
-                      X(TCPDSACKRecv) X(TCPDSACKOfoRecv) X(TCPSpuriousRTOs) X(TCPBacklogDrop)      \
-                          X(TCPMinTTLDrop) X(TCPTimeWaitOverflow) X(TCPReqQFullDoCookies) X(       \
-                              TCPReqQFullDrop) X(TCPRetransFail) X(TCPRcvCoalesce) X(TCPOFOQueue)  \
-                              X(TCPOFODrop) X(TCPOFOMerge) X(TCPChallengeACK) X(TCPSYNChallenge)   \
-                                  X(TCPFromZeroWindowAdv) X(TCPToZeroWindowAdv)                    \
-                                      X(TCPWantZeroWindowAdv) X(TCPSynRetrans) X(TCPOrigDataSent)  \
-                                          X(TCPACKSkippedSynRecv) X(TCPACKSkippedPAWS)             \
-                                              X(TCPACKSkippedSeq) X(TCPACKSkippedFinWait2)         \
-                                                  X(TCPACKSkippedTimeWait)                         \
-                                                      X(TCPACKSkippedChallenge) X(TCPWinProbe)     \
-                                                          X(TCPKeepAlive) X(TCPDelivered)          \
-                                                              X(TCPZeroWindowDrop) X(TCPRcvQDrop)  \
-                                                                  X(TCPOFOQueueBytes)
+  X(SyncookiesFailed)                                                                              \
+  X(EmbryonicRsts) X(PruneCalled) X(OfoPruned) X(OutOfWindowIcmps) X(TW) X(TWRecycled) X(          \
+      TWKilled) X(PAWSActive) X(PAWSEstab) X(DelayedACKs) X(DelayedACKLost) X(ListenOverflows)     \
+      X(ListenDrops) X(TCPHPHits) X(TCPPureAcks) X(TCPHPAcks) X(TCPRenoRecovery) X(                \
+          TCPSackRecovery) X(TCPSACKReneging) X(TCPSACKReorder) X(TCPRenoReorder) X(TCPTSReorder)  \
+          X(TCPFullUndo) X(TCPPartialUndo) X(TCPDSACKUndo) X(TCPLossUndo) X(TCPLostRetransmit) X(  \
+              TCPRenoFailures) X(TCPSackFailures) X(TCPLossFailures) X(TCPFastRetrans)             \
+              X(TCPSlowStartRetrans) X(TCPTimeouts) X(TCPAbortOnData) X(TCPAbortOnClose) X(        \
+                  TCPAbortOnMemory) X(TCPAbortOnTimeout) X(TCPAbortOnLinger) X(TCPAbortFailed)     \
+                  X(TCPDSACKOldSent) X(TCPDSACKOfoSent) X(TCPDSACKRecv) X(TCPDSACKOfoRecv)         \
+                      X(TCPSpuriousRTOs) X(TCPBacklogDrop) X(TCPMinTTLDrop) X(TCPTimeWaitOverflow) \
+                          X(TCPReqQFullDoCookies) X(TCPReqQFullDrop) X(TCPRetransFail)             \
+                              X(TCPRcvCoalesce) X(TCPOFOQueue) X(TCPOFODrop) X(TCPOFOMerge)        \
+                                  X(TCPChallengeACK) X(TCPSYNChallenge) X(TCPFromZeroWindowAdv)    \
+                                      X(TCPToZeroWindowAdv) X(TCPWantZeroWindowAdv)                \
+                                          X(TCPSynRetrans) X(TCPOrigDataSent)                      \
+                                              X(TCPACKSkippedSynRecv) X(TCPACKSkippedPAWS)         \
+                                                  X(TCPACKSkippedSeq) X(TCPACKSkippedFinWait2)     \
+                                                      X(TCPACKSkippedTimeWait)                     \
+                                                          X(TCPACKSkippedChallenge) X(TCPWinProbe) \
+                                                              X(TCPKeepAlive) X(TCPDelivered)      \
+                                                                  X(TCPZeroWindowDrop)             \
+                                                                      X(TCPRcvQDrop)               \
+                                                                          X(TCPOFOQueueBytes)
 enum class TcpExtMib { USNET_TCPEXT_MIB(USNET_MIB_ENUM) kCount };
 inline constexpr std::string_view kTcpExtMibNames[] = {USNET_TCPEXT_MIB(USNET_MIB_NAME)};
 
@@ -302,6 +305,10 @@ class TcpSock final : public InetSock {
   void Destroy();  // the protocol is done with an orphan: delete it
   ssize_t SendData(const msghdr& msg, int flags, size_t len);
   void MarkPush(SkBuff& skb);
+  // sk_stream_memory_free + tcp_stream_memory_free: room in the send
+  // buffer, and fewer unsent bytes than TCP_NOTSENT_LOWAT (doubled when
+  // deciding whether to wake a writer: `wake` = 1, as Linux shifts).
+  bool StreamMemoryFree(int wake) const;
   // forced_push: more than half the peer's largest window since the last push point.
   bool ForcedPush() const { return write_seq_ - (pushed_seq_ + max_window_ / 2) > 0; }
   void CheckMemory();
@@ -489,6 +496,7 @@ class TcpSock final : public InetSock {
   int linger2_s_ = 0;                                   // TCP_LINGER2
   int syn_retries_ = 0;                                 // TCP_SYNCNT (0: sysctl)
   uint32_t user_timeout_ms_ = 0;                        // TCP_USER_TIMEOUT
+  uint32_t notsent_lowat_ = 0;  // TCP_NOTSENT_LOWAT (0: none, i.e. UINT_MAX)
 
   // Listener (inet_connection_sock's accept queue).
   uint32_t backlog_ = 0;

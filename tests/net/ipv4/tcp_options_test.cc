@@ -4,7 +4,9 @@
 // tcp_synack_options), windows scaled both ways, SACK blocks for
 // out-of-order data (tcp_sack_new_ofo_skb), timestamp echo and PAWS
 // (tcp_paws_discard).
+#include <fcntl.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 
 #include <initializer_list>
 #include <string>
@@ -12,6 +14,7 @@
 
 #include "gtest/gtest.h"
 #include "net/ipv4/tcp.h"
+#include "syscalls/socket_api.h"
 #include "tests/support/tcp_script.h"
 
 namespace usnet {
@@ -267,6 +270,42 @@ TEST(TcpOptions, SackRecoveryRetransmitsEveryLostHoleOnOneAck) {
   }
   s.ExpectNothing(150);
   EXPECT_EQ(s.host.tcp().ext[TcpExtMib::kTCPFastRetrans], 4u);
+}
+
+// ---------------------------------------------------------------------------
+// TCP_NOTSENT_LOWAT (tcp_stream_memory_free)
+
+// Unsent bytes at or above the mark (doubled for poll's wake-up test, as
+// Linux shifts by one) make the socket unwritable: poll drops POLLOUT and
+// a nonblocking write says EAGAIN, though the send buffer has room. A full
+// initial window in flight (10 x 1000 bytes, nothing ACKed) keeps the rest
+// unsent.
+TEST(TcpOptions, NotsentLowatLimitsUnsentData) {
+  TcpScript s;
+  const int fd = s.AcceptOne(0, SynOpts(1000, 7, true, false), kPeerIsn);
+  ASSERT_EQ(s.SetIntOpt(fd, SOL_SOCKET, SO_SNDBUF, 1 << 20), 0);  // the buffer never decides
+  ASSERT_EQ(s.Write(fd, 10000), 10000);                           // the initial window, all sent
+  ASSERT_EQ(s.SetIntOpt(fd, SOL_TCP, TCP_NOTSENT_LOWAT, 3000), 0);
+  ProcessScope in(s.proc);
+  int v = 0;
+  socklen_t len = sizeof(v);
+  ASSERT_EQ(sys::getsockopt(fd, SOL_TCP, TCP_NOTSENT_LOWAT, &v, &len), 0);
+  EXPECT_EQ(v, 3000);
+  ASSERT_EQ(sys::fcntl(fd, F_SETFL, O_NONBLOCK), 0);
+  const std::string data(1000, 'x');
+  pollfd p{.fd = fd, .events = POLLOUT, .revents = 0};
+  ASSERT_EQ(sys::write(fd, data.data(), data.size()), 1000);  // 1000 unsent: 2000 < 3000
+  EXPECT_EQ(sys::poll(&p, 1, 0), 1);
+  ASSERT_EQ(sys::write(fd, data.data(), data.size()), 1000);  // 2000 unsent: 4000 >= 3000
+  EXPECT_EQ(sys::poll(&p, 1, 0), 0);
+  ASSERT_EQ(sys::write(fd, data.data(), data.size()),
+            1000);                                          // 2000 < 3000: one more segment's room
+  EXPECT_EQ(sys::write(fd, data.data(), data.size()), -1);  // 3000 >= 3000
+  EXPECT_EQ(errno, EAGAIN);
+  // Without the mark (0: the default, UINT_MAX) the buffer alone decides.
+  ASSERT_EQ(s.SetIntOpt(fd, SOL_TCP, TCP_NOTSENT_LOWAT, 0), 0);
+  EXPECT_EQ(sys::poll(&p, 1, 0), 1);
+  EXPECT_EQ(sys::write(fd, data.data(), data.size()), 1000);
 }
 
 }  // namespace
