@@ -8,42 +8,19 @@
 #include "userland/args.h"
 #include "userland/posix.h"
 #include "userland/programs.h"
+#include "userland/sockets.h"
 
 namespace userland {
-
-namespace {
-bool Resolve(const std::string& host, int port, sockaddr_in* sin) {
-  std::memset(sin, 0, sizeof(*sin));
-  sin->sin_family = AF_INET;
-  sin->sin_port = htons(static_cast<uint16_t>(port));
-  return inet_pton(AF_INET, host.c_str(), &sin->sin_addr) == 1;
-}
-
-void EpollSet(int ep, int op, int fd, uint32_t events) {
-  epoll_event e{};
-  e.events = events;
-  e.data.fd = fd;
-  posix::epoll_ctl(ep, op, fd, &e);
-}
-}  // namespace
 
 // An epoll event loop echoing every byte back, until --max-conns
 // connections have ended (0: forever) or epoll_wait fails.
 int EchoServerMain(int argc, char** argv) {
   Args a(argc, argv, {"port", "max-conns", "backlog"});
-  const long port = a.Int("port", 7), max_conns = a.Int("max-conns", 0), backlog = a.Int("backlog", 128);
+  const long port = a.Int("port", 7), max_conns = a.Int("max-conns", 0),
+             backlog = a.Int("backlog", 128);
   if (!a.ok()) return 2;
-  int l = posix::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-  const int one = 1;
-  posix::setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-  sockaddr_in any{};
-  any.sin_family = AF_INET;
-  any.sin_port = htons(static_cast<uint16_t>(port));
-  if (posix::bind(l, reinterpret_cast<sockaddr*>(&any), sizeof(any)) < 0 ||
-      posix::listen(l, static_cast<int>(backlog)) < 0) {
-    std::fprintf(stderr, "echo-server: port %ld: %s\n", port, std::strerror(errno));
-    return 1;
-  }
+  const int l = ListenOn("echo-server", port, backlog);
+  if (l < 0) return 1;
   int ep = posix::epoll_create1(0);
   EpollSet(ep, EPOLL_CTL_ADD, l, EPOLLIN);
   std::map<int, std::string> pending;  // fd -> bytes not yet written back
@@ -87,7 +64,8 @@ int EchoServerMain(int argc, char** argv) {
         pending.erase(fd);
         ++ended;
       } else {
-        EpollSet(ep, EPOLL_CTL_MOD, fd, EPOLLIN | EPOLLRDHUP | (out.empty() ? 0u : static_cast<uint32_t>(EPOLLOUT)));
+        EpollSet(ep, EPOLL_CTL_MOD, fd,
+                 EPOLLIN | EPOLLRDHUP | (out.empty() ? 0u : static_cast<uint32_t>(EPOLLOUT)));
       }
     }
   }
@@ -105,7 +83,7 @@ int EchoClientMain(int argc, char** argv) {
   const long port = a.Int("port", 7), bytes = a.Int("bytes", 1024), conns = a.Int("conns", 1);
   if (!a.ok()) return 2;
   sockaddr_in to;
-  if (!Resolve(host, static_cast<int>(port), &to)) {
+  if (!Resolve(host, port, &to)) {
     std::fprintf(stderr, "echo-client: --host '%s' is not an IPv4 address\n", host.c_str());
     return 2;
   }
@@ -114,7 +92,8 @@ int EchoClientMain(int argc, char** argv) {
   for (long c = 0; c < conns; ++c) {
     int fd = posix::socket(AF_INET, SOCK_STREAM, 0);
     if (posix::connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof(to)) < 0) {
-      std::fprintf(stderr, "echo-client: connect %s:%ld: %s\n", host.c_str(), port, std::strerror(errno));
+      std::fprintf(stderr, "echo-client: connect %s:%ld: %s\n", host.c_str(), port,
+                   std::strerror(errno));
       posix::close(fd);
       return 1;
     }
@@ -135,8 +114,8 @@ int EchoClientMain(int argc, char** argv) {
     }
     posix::close(fd);
     if (back != data) {
-      std::fprintf(stderr, "echo-client: connection %ld: got %zu of %zu bytes back%s\n", c, back.size(),
-                   data.size(), back.size() == data.size() ? " (different)" : "");
+      std::fprintf(stderr, "echo-client: connection %ld: got %zu of %zu bytes back%s\n", c,
+                   back.size(), data.size(), back.size() == data.size() ? " (different)" : "");
       return 1;
     }
   }

@@ -10,6 +10,7 @@
 #include "userland/args.h"
 #include "userland/posix.h"
 #include "userland/programs.h"
+#include "userland/sockets.h"
 
 namespace userland {
 
@@ -59,18 +60,12 @@ bool Respond(const std::string& head, Conn& c) {
   } else {
     status = "404 Not Found";
   }
-  c.out += "HTTP/1.1 " + status + "\r\nContent-Type: text/plain\r\nContent-Length: " +
-           std::to_string(body.size()) + (keep ? "\r\n" : "\r\nConnection: close\r\n") + "\r\n";
+  c.out += "HTTP/1.1 " + status +
+           "\r\nContent-Type: text/plain\r\nContent-Length: " + std::to_string(body.size()) +
+           (keep ? "\r\n" : "\r\nConnection: close\r\n") + "\r\n";
   if (method != "HEAD") c.out += body;
   c.close_after = !keep;
   return true;
-}
-
-void EpollSet(int ep, int op, int fd, uint32_t events) {
-  epoll_event e{};
-  e.events = events;
-  e.data.fd = fd;
-  posix::epoll_ctl(ep, op, fd, &e);
 }
 
 }  // namespace
@@ -79,19 +74,11 @@ void EpollSet(int ep, int op, int fd, uint32_t events) {
 // until --max-requests have been answered (0: forever) or epoll_wait fails.
 int HttpServerMain(int argc, char** argv) {
   Args a(argc, argv, {"port", "backlog", "max-requests"});
-  const long port = a.Int("port", 8080), backlog = a.Int("backlog", 128), max_requests = a.Int("max-requests", 0);
+  const long port = a.Int("port", 8080), backlog = a.Int("backlog", 128),
+             max_requests = a.Int("max-requests", 0);
   if (!a.ok()) return 2;
-  int l = posix::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-  const int one = 1;
-  posix::setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-  sockaddr_in any{};
-  any.sin_family = AF_INET;
-  any.sin_port = htons(static_cast<uint16_t>(port));
-  if (posix::bind(l, reinterpret_cast<sockaddr*>(&any), sizeof(any)) < 0 ||
-      posix::listen(l, static_cast<int>(backlog)) < 0) {
-    std::fprintf(stderr, "http-server: port %ld: %s\n", port, std::strerror(errno));
-    return 1;
-  }
+  const int l = ListenOn("http-server", port, backlog);
+  if (l < 0) return 1;
   int ep = posix::epoll_create1(0);
   EpollSet(ep, EPOLL_CTL_ADD, l, EPOLLIN);
   std::map<int, Conn> conns;
@@ -146,7 +133,8 @@ int HttpServerMain(int argc, char** argv) {
       if (c.out.empty() && (c.close_after || eof)) {
         drop(fd);
       } else {
-        EpollSet(ep, EPOLL_CTL_MOD, fd, EPOLLIN | EPOLLRDHUP | (c.out.empty() ? 0u : static_cast<uint32_t>(EPOLLOUT)));
+        EpollSet(ep, EPOLL_CTL_MOD, fd,
+                 EPOLLIN | EPOLLRDHUP | (c.out.empty() ? 0u : static_cast<uint32_t>(EPOLLOUT)));
       }
     }
   }
@@ -195,9 +183,7 @@ int HttpClientMain(int argc, char** argv) {
   const bool close_each = a.Has("close");
   if (!a.ok()) return 2;
   sockaddr_in to{};
-  to.sin_family = AF_INET;
-  to.sin_port = htons(static_cast<uint16_t>(port));
-  if (inet_pton(AF_INET, host.c_str(), &to.sin_addr) != 1) {
+  if (!Resolve(host, port, &to)) {
     std::fprintf(stderr, "http-client: --host '%s' is not an IPv4 address\n", host.c_str());
     return 2;
   }
@@ -209,7 +195,8 @@ int HttpClientMain(int argc, char** argv) {
     if (fd < 0) {
       fd = posix::socket(AF_INET, SOCK_STREAM, 0);
       if (posix::connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof(to)) < 0) {
-        std::fprintf(stderr, "http-client: connect %s:%ld: %s\n", host.c_str(), port, std::strerror(errno));
+        std::fprintf(stderr, "http-client: connect %s:%ld: %s\n", host.c_str(), port,
+                     std::strerror(errno));
         return 1;
       }
       buf.clear();
