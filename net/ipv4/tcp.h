@@ -139,8 +139,9 @@ struct TcpConfig {
   X(RtoAlgorithm)                                                                                 \
   X(RtoMin)                                                                                       \
   X(RtoMax)                                                                                       \
-  X(MaxConn) X(ActiveOpens) X(PassiveOpens) X(AttemptFails) X(EstabResets) X(CurrEstab) X(InSegs) \
-      X(OutSegs) X(RetransSegs) X(InErrs) X(OutRsts) X(InCsumErrors)
+  X(MaxConn)                                                                                      \
+  X(ActiveOpens) X(PassiveOpens) X(AttemptFails) X(EstabResets) X(CurrEstab) X(InSegs) X(OutSegs) \
+      X(RetransSegs) X(InErrs) X(OutRsts) X(InCsumErrors)
 enum class TcpMib { USNET_TCP_MIB(USNET_MIB_ENUM) kCount };
 inline constexpr std::string_view kTcpMibNames[] = {USNET_TCP_MIB(USNET_MIB_NAME)};
 
@@ -148,19 +149,20 @@ inline constexpr std::string_view kTcpMibNames[] = {USNET_TCP_MIB(USNET_MIB_NAME
   X(SyncookiesSent)                                                                                \
   X(SyncookiesRecv)                                                                                \
   X(SyncookiesFailed)                                                                              \
-  X(EmbryonicRsts) X(PruneCalled) X(OfoPruned) X(OutOfWindowIcmps) X(TW) X(TWRecycled) X(          \
-      TWKilled) X(PAWSActive) X(PAWSEstab) X(DelayedACKs) X(DelayedACKLost) X(ListenOverflows)     \
-      X(ListenDrops) X(TCPHPHits) X(TCPPureAcks) X(TCPHPAcks) X(TCPRenoRecovery) X(                \
-          TCPSackRecovery) X(TCPSACKReneging) X(TCPSACKReorder) X(TCPRenoReorder) X(TCPTSReorder)  \
-          X(TCPFullUndo) X(TCPPartialUndo) X(TCPDSACKUndo) X(TCPLossUndo) X(TCPLostRetransmit) X(  \
-              TCPRenoFailures) X(TCPSackFailures) X(TCPLossFailures) X(TCPFastRetrans)             \
-              X(TCPSlowStartRetrans) X(TCPTimeouts) X(TCPAbortOnData) X(TCPAbortOnClose) X(        \
-                  TCPAbortOnMemory) X(TCPAbortOnTimeout) X(TCPAbortOnLinger) X(TCPAbortFailed)     \
-                  X(TCPDSACKOldSent) X(TCPDSACKOfoSent) X(TCPDSACKRecv) X(TCPDSACKOfoRecv)         \
-                      X(TCPSpuriousRTOs) X(TCPBacklogDrop) X(TCPMinTTLDrop) X(TCPTimeWaitOverflow) \
-                          X(TCPReqQFullDoCookies) X(TCPReqQFullDrop) X(TCPRetransFail)             \
-                              X(TCPRcvCoalesce) X(TCPOFOQueue) X(TCPOFODrop) X(TCPOFOMerge)        \
-                                  X(TCPChallengeACK) X(TCPSYNChallenge) X(TCPFromZeroWindowAdv)    \
+  X(EmbryonicRsts)                                                                                 \
+  X(PruneCalled) X(OfoPruned) X(OutOfWindowIcmps) X(TW) X(TWRecycled) X(TWKilled) X(PAWSActive)    \
+      X(PAWSEstab) X(DelayedACKs) X(DelayedACKLost) X(ListenOverflows) X(ListenDrops) X(TCPHPHits) \
+          X(TCPPureAcks) X(TCPHPAcks) X(TCPRenoRecovery) X(TCPSackRecovery) X(TCPSACKReneging) X(  \
+              TCPSACKReorder) X(TCPRenoReorder) X(TCPTSReorder) X(TCPFullUndo) X(TCPPartialUndo)   \
+              X(TCPDSACKUndo) X(TCPLossUndo) X(TCPLostRetransmit) X(TCPRenoFailures) X(            \
+                  TCPSackFailures) X(TCPLossFailures) X(TCPFastRetrans) X(TCPSlowStartRetrans)     \
+                  X(TCPTimeouts) X(TCPAbortOnData) X(TCPAbortOnClose) X(TCPAbortOnMemory) X(       \
+                      TCPAbortOnTimeout) X(TCPAbortOnLinger) X(TCPAbortFailed) X(TCPDSACKOldSent)  \
+                      X(TCPDSACKOfoSent) X(TCPDSACKRecv) X(TCPDSACKOfoRecv) X(TCPSpuriousRTOs)     \
+                          X(TCPBacklogDrop) X(TCPMinTTLDrop) X(TCPTimeWaitOverflow)                \
+                              X(TCPReqQFullDoCookies) X(TCPReqQFullDrop) X(TCPRetransFail)         \
+                                  X(TCPRcvCoalesce) X(TCPOFOQueue) X(TCPOFODrop) X(TCPOFOMerge) X( \
+                                      TCPChallengeACK) X(TCPSYNChallenge) X(TCPFromZeroWindowAdv)  \
                                       X(TCPToZeroWindowAdv) X(TCPWantZeroWindowAdv)                \
                                           X(TCPSynRetrans) X(TCPOrigDataSent)                      \
                                               X(TCPACKSkippedSynRecv) X(TCPACKSkippedPAWS)         \
@@ -584,6 +586,9 @@ class Tcp final : public InetProtocol {
   // The listener for a SYN (or, with SO_REUSEPORT, one of its group).
   TcpSock* LookupListener(const TcpSegment& seg);
   void SendReset(const TcpSegment& seg, const SkBuff* skb);  // tcp_v4_send_reset
+  // A bare segment `r` (no socket) back to where `seg` came from; false if
+  // no skb could be had.
+  bool SendReply(const TcpSegment& seg, const TcpRepr& r);
   void SendAckStateless(const TcpSegment& seg, SeqNum seq, SeqNum ack, uint32_t win, uint32_t tsval,
                         uint32_t tsecr);  // tcp_v4_send_ack (timewait, request socks)
   void TimewaitRcv(TcpTimewaitSock* tw, SkbPtr skb, const TcpSegment& seg);

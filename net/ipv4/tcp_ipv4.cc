@@ -28,11 +28,14 @@ SeqNum Tcp::NewIsn(Ipv4Addr saddr, Ipv4Addr daddr, Port sport, Port dport) {
 // Mini sockets
 
 TcpRequestSock::TcpRequestSock(Tcp& t, TcpSock* l)
-    : tcp(t), listener(l), timer([](void* c) {
-                              auto* r = static_cast<TcpRequestSock*>(c);
-                              r->tcp.RequestTimer(r);
-                            },
-                              this) {
+    : tcp(t),
+      listener(l),
+      timer(
+          [](void* c) {
+            auto* r = static_cast<TcpRequestSock*>(c);
+            r->tcp.RequestTimer(r);
+          },
+          this) {
   ++tcp.sockets_;
 }
 
@@ -42,11 +45,13 @@ TcpRequestSock::~TcpRequestSock() {
 }
 
 TcpTimewaitSock::TcpTimewaitSock(Tcp& t)
-    : tcp(t), timer([](void* c) {
-                auto* tw = static_cast<TcpTimewaitSock*>(c);
-                tw->tcp.TimewaitTimer(tw);
-              },
-                this) {
+    : tcp(t),
+      timer(
+          [](void* c) {
+            auto* tw = static_cast<TcpTimewaitSock*>(c);
+            tw->tcp.TimewaitTimer(tw);
+          },
+          this) {
   ++tcp.sockets_;
   ++tcp.tw_count_;
 }
@@ -73,7 +78,8 @@ bool Tcp::ParseSegment(const SkBuff& skb, TcpSegment* seg) {
   seg->flags = th->flags();
   seg->window = th->window();
   seg->len = static_cast<uint32_t>(th->payload().size());
-  seg->end_seq = seg->seq + seg->len + ((seg->flags & kTcpSyn) ? 1 : 0) + ((seg->flags & kTcpFin) ? 1 : 0);
+  seg->end_seq =
+      seg->seq + seg->len + ((seg->flags & kTcpSyn) ? 1 : 0) + ((seg->flags & kTcpFin) ? 1 : 0);
   seg->opt = th->ParseOptions();
   return true;
 }
@@ -90,7 +96,7 @@ void Tcp::Rcv(SkbPtr skb) {
   if (!th) {
     mib.Inc(TcpMib::kInErrs);
     core.Drop(std::move(skb), th.error() == ParseError::kTruncated ? DropReason::kPKT_TOO_SMALL
-                                                                    : DropReason::kTCP_INVALID);
+                                                                   : DropReason::kTCP_INVALID);
     return;
   }
   const std::byte* iph = skb->network_header();
@@ -110,7 +116,8 @@ void Tcp::Rcv(SkbPtr skb) {
   cb.ack_seq = seg.ack_seq;
   cb.tcp_flags = seg.flags;
 
-  auto it = ehash_.find(FourTuple{seg.daddr.value(), seg.saddr.value(), seg.dport.value(), seg.sport.value()});
+  auto it = ehash_.find(
+      FourTuple{seg.daddr.value(), seg.saddr.value(), seg.dport.value(), seg.sport.value()});
   if (it != ehash_.end()) {
     switch (it->second.kind) {
       case EhashEntry::kFull:
@@ -190,15 +197,7 @@ void Tcp::SendReset(const TcpSegment& seg, const SkBuff*) {
     r.ack = seg.end_seq;
     r.flags = kTcpRst | kTcpAck;
   }
-  SkbPtr skb = inet_.core().AllocSkb(kMaxHeaderRoom, 0);
-  if (!skb) return;
-  const size_t hl = r.HeaderLen();
-  std::byte* p = skb->Push(hl);
-  r.Emit(p);
-  TcpFillChecksum(p, hl, seg.daddr, seg.saddr);
-  skb->SetTransportHeader();
-  mib.Inc(TcpMib::kOutRsts);
-  OutputSegment(std::move(skb), seg.daddr, seg.saddr);
+  if (SendReply(seg, r)) mib.Inc(TcpMib::kOutRsts);
 }
 
 // tcp_v4_send_ack: an ACK on behalf of a mini socket.
@@ -216,22 +215,27 @@ void Tcp::SendAckStateless(const TcpSegment& seg, SeqNum seq, SeqNum ack, uint32
     r.opts.tsval = tsval;
     r.opts.tsecr = tsecr;
   }
+  SendReply(seg, r);
+}
+
+bool Tcp::SendReply(const TcpSegment& seg, const TcpRepr& r) {
   SkbPtr skb = inet_.core().AllocSkb(kMaxHeaderRoom, 0);
-  if (!skb) return;
+  if (!skb) return false;
   const size_t hl = r.HeaderLen();
   std::byte* p = skb->Push(hl);
   r.Emit(p);
   TcpFillChecksum(p, hl, seg.daddr, seg.saddr);
   skb->SetTransportHeader();
   OutputSegment(std::move(skb), seg.daddr, seg.saddr);
+  return true;
 }
 
 // ---------------------------------------------------------------------------
 // Hash tables
 
 void Tcp::HashEstablished(TcpSock* sk) {
-  ehash_[FourTuple{sk->rcv_saddr_.value(), sk->daddr_.value(), sk->sport_.value(), sk->dport_.value()}] =
-      EhashEntry{EhashEntry::kFull, sk};
+  ehash_[FourTuple{sk->rcv_saddr_.value(), sk->daddr_.value(), sk->sport_.value(),
+                   sk->dport_.value()}] = EhashEntry{EhashEntry::kFull, sk};
   sk->in_ehash_ = true;
 }
 
@@ -254,7 +258,8 @@ int Tcp::GetPort(TcpSock* sk, uint16_t port) {
     if (it != bhash_.end()) {
       for (TcpSock* o : it->second) {
         if (o == sk) continue;
-        const bool addr_overlap = o->rcv_saddr_.IsAny() || sk->rcv_saddr_.IsAny() || o->rcv_saddr_ == sk->rcv_saddr_;
+        const bool addr_overlap =
+            o->rcv_saddr_.IsAny() || sk->rcv_saddr_.IsAny() || o->rcv_saddr_ == sk->rcv_saddr_;
         if (!addr_overlap) continue;
         if (sk->reuseport_ && o->reuseport_) continue;
         // inet_bind_conflict: SO_REUSEADDR on both sides shares the port
@@ -275,7 +280,8 @@ int Tcp::GetPort(TcpSock* sk, uint16_t port) {
     return false;
   };
   if (port == 0) {
-    const int lo = inet_.config().ip_local_port_range[0], hi = inet_.config().ip_local_port_range[1];
+    const int lo = inet_.config().ip_local_port_range[0],
+              hi = inet_.config().ip_local_port_range[1];
     const uint32_t n = static_cast<uint32_t>(hi - lo + 1);
     const uint32_t start = static_cast<uint32_t>(inet_.core().rng()() % n);
     for (uint32_t i = 0; i < n && port == 0; ++i) {
@@ -321,7 +327,8 @@ int Tcp::HashConnect(TcpSock* sk) {
   const int lo = inet_.config().ip_local_port_range[0], hi = inet_.config().ip_local_port_range[1];
   const uint32_t n = static_cast<uint32_t>(hi - lo + 1);
   const uint32_t offset =
-      static_cast<uint32_t>(SecureIpv4PortEphemeral(secrets_, sk->rcv_saddr_, sk->daddr_, sk->dport_, now()) >> 32) +
+      static_cast<uint32_t>(
+          SecureIpv4PortEphemeral(secrets_, sk->rcv_saddr_, sk->daddr_, sk->dport_, now()) >> 32) +
       port_rover_;
   for (uint32_t i = 0; i < n; ++i) {
     const uint16_t p = static_cast<uint16_t>(lo + (offset + i) % n);
@@ -440,11 +447,12 @@ void Tcp::ConnRequest(TcpSock* l, SkbPtr skb, const TcpSegment& seg) {
   if (req->tstamp_ok) req->ts_off = SecureTcpTsOff(secrets_, seg.daddr, seg.saddr);
   // tcp_openreq_init_rwin: from our advertised MSS less the timestamp
   // option (so a SYN-ACK with timestamps offers 45 x 1448 = 65160).
-  InitialWindow(req->adv_mss - (req->tstamp_ok ? 12 : 0), req->wscale_ok, &req->rcv_wnd, &req->rcv_wscale);
+  InitialWindow(req->adv_mss - (req->tstamp_ok ? 12 : 0), req->wscale_ok, &req->rcv_wnd,
+                &req->rcv_wscale);
   if (want_cookie) {
     uint16_t mss = req->mss;
-    req->snt_isn = SeqNum(CookieV4InitSequence(cookie_keys_, seg.saddr, seg.daddr, seg.sport, seg.dport,
-                                               seg.seq, &mss, now()));
+    req->snt_isn = SeqNum(CookieV4InitSequence(cookie_keys_, seg.saddr, seg.daddr, seg.sport,
+                                               seg.dport, seg.seq, &mss, now()));
     req->mss = mss;
     // tcp_synq_overflow: cookies are checked only after a recent one.
     l->last_overflow_s_ = absl::ToUnixSeconds(now());
@@ -473,7 +481,8 @@ int Tcp::SendSynAck(const TcpRequestSock& req, bool cookie, const TcpSegment*) {
   r.seq = req.snt_isn;
   r.ack = req.rcv_isn + 1;
   r.flags = kTcpSyn | kTcpAck;
-  r.window = static_cast<uint16_t>(std::min<uint32_t>(req.rcv_wnd, 65535));  // never scaled in a SYN
+  r.window =
+      static_cast<uint16_t>(std::min<uint32_t>(req.rcv_wnd, 65535));  // never scaled in a SYN
   r.opts.mss = req.adv_mss;
   r.opts.sack_permitted = req.sack_ok;
   if (req.wscale_ok) r.opts.wscale = req.rcv_wscale;
@@ -530,7 +539,8 @@ void Tcp::DropRequest(TcpRequestSock* req) {
   TcpSock* l = req->listener;
   --l->syn_qlen_;
   if (req->num_timeout == 0) --l->syn_young_;
-  ehash_.erase(FourTuple{req->laddr.value(), req->raddr.value(), req->lport.value(), req->rport.value()});
+  ehash_.erase(
+      FourTuple{req->laddr.value(), req->raddr.value(), req->lport.value(), req->rport.value()});
   delete req;
 }
 
@@ -613,7 +623,8 @@ void Tcp::RequestRcv(TcpRequestSock* req, SkbPtr skb, const TcpSegment& seg) {
 // cookie_v4_check.
 TcpSock* Tcp::CookieCheck(TcpSock* l, SkbPtr& skb, const TcpSegment& seg) {
   if (config_.tcp_syncookies == 0) return nullptr;
-  if (config_.tcp_syncookies != 2 && absl::ToUnixSeconds(now()) > l->last_overflow_s_ + kSyncookieValidS) {
+  if (config_.tcp_syncookies != 2 &&
+      absl::ToUnixSeconds(now()) > l->last_overflow_s_ + kSyncookieValidS) {
     return nullptr;  // no cookie sent recently: not ours
   }
   const uint16_t mss = CookieV4Check(cookie_keys_, seg.saddr, seg.daddr, seg.sport, seg.dport,
@@ -641,8 +652,10 @@ TcpSock* Tcp::CookieCheck(TcpSock* l, SkbPtr& skb, const TcpSegment& seg) {
     tsecr -= req.ts_off;
   }
   CookieTsOptions o;
-  const CookieTsSysctls sys{config_.tcp_timestamps != 0, config_.tcp_sack != 0, config_.tcp_window_scaling != 0};
-  if (!CookieTimestampDecode(tsecr, seg.opt.has_timestamp, &o, sys)) return nullptr;  // the listener resets
+  const CookieTsSysctls sys{config_.tcp_timestamps != 0, config_.tcp_sack != 0,
+                            config_.tcp_window_scaling != 0};
+  if (!CookieTimestampDecode(tsecr, seg.opt.has_timestamp, &o, sys))
+    return nullptr;  // the listener resets
   req.tstamp_ok = o.tstamp_ok;
   if (req.tstamp_ok) {
     req.ts_off = SecureTcpTsOff(secrets_, seg.daddr, seg.saddr);
@@ -652,7 +665,8 @@ TcpSock* Tcp::CookieCheck(TcpSock* l, SkbPtr& skb, const TcpSegment& seg) {
   req.wscale_ok = o.wscale_ok;
   req.snd_wscale = o.snd_wscale;
   req.adv_mss = AdvMss(seg.saddr, l->rx_opt_.user_mss);
-  InitialWindow(req.adv_mss - (req.tstamp_ok ? 12 : 0), req.wscale_ok, &req.rcv_wnd, &req.rcv_wscale);
+  InitialWindow(req.adv_mss - (req.tstamp_ok ? 12 : 0), req.wscale_ok, &req.rcv_wnd,
+                &req.rcv_wscale);
   if (l->accept_queue_.size() > l->backlog_) {
     ext.Inc(TcpExtMib::kListenOverflows);
     ext.Inc(TcpExtMib::kListenDrops);
@@ -691,7 +705,8 @@ TcpSock* Tcp::CreateChild(TcpSock* l, const TcpRequestSock& req, const TcpSegmen
     c->sndbuf_ = l->sndbuf_;
     c->user_sndbuf_ = true;
   }
-  if (std::unique_ptr<CongestionControl> ca = MakeCongestionControl(l->ca_->name())) c->ca_ = std::move(ca);
+  if (std::unique_ptr<CongestionControl> ca = MakeCongestionControl(l->ca_->name()))
+    c->ca_ = std::move(ca);
   c->rcv_saddr_ = c->saddr_ = req.laddr;
   c->daddr_ = req.raddr;
   c->sport_ = req.lport;
@@ -752,7 +767,8 @@ void TcpSock::ProcessSynAckRtt(const TcpRequestSock& req) {
 // TIME_WAIT (tcp_timewait_state_process)
 
 void Tcp::TimewaitTimer(TcpTimewaitSock* tw) {
-  ehash_.erase(FourTuple{tw->laddr.value(), tw->raddr.value(), tw->lport.value(), tw->rport.value()});
+  ehash_.erase(
+      FourTuple{tw->laddr.value(), tw->raddr.value(), tw->lport.value(), tw->rport.value()});
   delete tw;
 }
 
@@ -851,7 +867,8 @@ void Tcp::Err(const IcmpErr& err) {
   const Port sport(LoadBe16(err.inner_l4.data()));
   const Port dport(LoadBe16(err.inner_l4.data() + 2));
   const SeqNum seq(LoadBe32(err.inner_l4.data() + 4));
-  auto it = ehash_.find(FourTuple{err.inner.src().value(), err.inner.dst().value(), sport.value(), dport.value()});
+  auto it = ehash_.find(
+      FourTuple{err.inner.src().value(), err.inner.dst().value(), sport.value(), dport.value()});
   if (it == ehash_.end()) return;
   if (it->second.kind == EhashEntry::kRequest) {
     // An error about our SYN-ACK: a hard error kills the request.
