@@ -1,6 +1,7 @@
 #include "drivers/fault/fault_injector.h"
 
 #include "net/core/net_core.h"
+#include "net/core/skb_bits.h"
 
 namespace usnet {
 
@@ -16,11 +17,12 @@ FaultInjector::Direction::Direction(FaultInjector* o, int i, FaultConfig c)
     : owner(o),
       index(i),
       cfg(c),
-      timer([](void* ctx) {
-              auto* d = static_cast<Direction*>(ctx);
-              d->owner->Release(*d);
-            },
-            this) {}
+      timer(
+          [](void* ctx) {
+            auto* d = static_cast<Direction*>(ctx);
+            d->owner->Release(*d);
+          },
+          this) {}
 
 FaultInjector::FaultInjector(std::unique_ptr<NetDevice> inner, EventLoop& loop, FaultConfig tx,
                              FaultConfig rx, uint64_t seed)
@@ -58,11 +60,8 @@ SkbPtr FaultInjector::Corrupt(SkbPtr skb) {
   if (!c) return skb;
   (void)c->Reserve(skb->headroom());
   std::byte* p = c->Put(skb->len());
-  if (core_ != nullptr) {
-    core_->ledger().Copy(CopySite::kFault, p, skb->data(), skb->len());
-  } else {
-    std::memcpy(p, skb->data(), skb->len());
-  }
+  SkbCopyBits(*skb, 0, p, skb->len(), core_ != nullptr ? &core_->ledger() : nullptr,
+              CopySite::kFault);
   c->dev = skb->dev;
   c->protocol = skb->protocol;
   c->pkt_type = skb->pkt_type;
@@ -102,7 +101,8 @@ void FaultInjector::Apply(Direction& d, SkbPtr skb) {
     if (!*f) continue;
     absl::Duration extra = c.delay;
     if (c.jitter > absl::ZeroDuration()) {
-      extra += absl::Nanoseconds(static_cast<int64_t>(rng_() % static_cast<uint64_t>(absl::ToInt64Nanoseconds(c.jitter))));
+      extra += absl::Nanoseconds(
+          static_cast<int64_t>(rng_() % static_cast<uint64_t>(absl::ToInt64Nanoseconds(c.jitter))));
     }
     if (Chance(c.reorder)) {
       ++d.stats.reordered;
@@ -112,8 +112,8 @@ void FaultInjector::Apply(Direction& d, SkbPtr skb) {
     if (c.rate_bps > 0) {
       // The frame leaves once the link has sent what is ahead of it.
       const absl::Time start = std::max(now, d.link_free);
-      d.link_free = start + absl::Nanoseconds(static_cast<int64_t>((*f)->len()) * 8 * 1'000'000'000 /
-                                              static_cast<int64_t>(c.rate_bps));
+      d.link_free = start + absl::Nanoseconds(static_cast<int64_t>((*f)->len()) * 8 *
+                                              1'000'000'000 / static_cast<int64_t>(c.rate_bps));
       release = std::max(release, d.link_free);
     }
     if (release <= now && d.waiting.empty()) {

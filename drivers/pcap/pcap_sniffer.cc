@@ -2,8 +2,8 @@
 
 #include <cstring>
 
-#include "net/core/checksum.h"
 #include "net/core/net_core.h"
+#include "net/core/skb_bits.h"
 
 namespace usnet {
 
@@ -16,19 +16,12 @@ uint32_t PcapSniffer::LinkTypeFor(const NetDevice& dev) {
 
 void PcapSniffer::Record(const SkBuff& skb) {
   const int64_t ts = core_ != nullptr ? absl::ToUnixNanos(core_->now()) : skb.tstamp_ns;
-  if (skb.ip_summed != CsumState::kPartial) {
+  if (skb.ip_summed != CsumState::kPartial && !skb.has_frag()) {
     writer_->Write(ts, skb.cspan());
     return;
   }
-  // Finish the checksum the device would have: sum from csum_start to the
-  // end (the field holds the pseudo-header sum) and store the result.
-  scratch_.assign(skb.data(), skb.tail());
-  const size_t start = skb.csum_start - skb.headroom();
-  if (start + skb.csum_offset + 2 <= scratch_.size()) {
-    uint16_t c = CsumFold(CsumPartial(scratch_.data() + start, scratch_.size() - start, 0));
-    if (c == 0) c = 0xffff;
-    StoreCsum(scratch_.data() + start + skb.csum_offset, c);
-  }
+  // A frame in two pieces, or with a checksum the device would finish.
+  SkbFlatten(skb, scratch_);
   writer_->Write(ts, scratch_);
 }
 

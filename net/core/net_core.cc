@@ -114,4 +114,13 @@ SkbPtr NetCore::AllocSkb(size_t headroom, size_t payload) {
   return skb;
 }
 
+SkbPtr NetCore::AllocHeaderSkb() {
+  SkbPtr skb = pool_.Alloc(kMaxHeaderRoom, /*header_only=*/true);
+  if (skb) {
+    bool ok = skb->Reserve(kMaxHeaderRoom);
+    USNET_CHECK(ok);
+  }
+  return skb;
+}
+
 }  // namespace usnet

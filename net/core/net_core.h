@@ -35,15 +35,15 @@ class PacketHandler {
 };
 
 struct CoreConfig {
-  int somaxconn = 4096;           // net.core.somaxconn
-  int netdev_max_backlog = 1000;  // net.core.netdev_max_backlog
-  int dev_weight = 64;            // net.core.dev_weight
-  int netdev_budget = 300;        // net.core.netdev_budget
-  int netdev_budget_usecs = 2000; // net.core.netdev_budget_usecs
-  int rmem_default = 212992;      // net.core.rmem_default
-  int rmem_max = 212992;          // net.core.rmem_max
-  int wmem_default = 212992;      // net.core.wmem_default
-  int wmem_max = 212992;          // net.core.wmem_max
+  int somaxconn = 4096;            // net.core.somaxconn
+  int netdev_max_backlog = 1000;   // net.core.netdev_max_backlog
+  int dev_weight = 64;             // net.core.dev_weight
+  int netdev_budget = 300;         // net.core.netdev_budget
+  int netdev_budget_usecs = 2000;  // net.core.netdev_budget_usecs
+  int rmem_default = 212992;       // net.core.rmem_default
+  int rmem_max = 212992;           // net.core.rmem_max
+  int wmem_default = 212992;       // net.core.wmem_default
+  int wmem_max = 212992;           // net.core.wmem_max
 };
 
 class NetCore final : public RxHandler {
@@ -89,6 +89,9 @@ class NetCore final : public RxHandler {
 
   // Allocates an skb with `headroom` reserved and room for `payload` more.
   SkbPtr AllocSkb(size_t headroom, size_t payload);
+  // An skb for headers only (kMaxHeaderRoom reserved), whose payload will be
+  // a fragment: from the small 256-byte class that AllocSkb never uses.
+  SkbPtr AllocHeaderSkb();
 
  private:
   EventLoop& loop_;

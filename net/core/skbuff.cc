@@ -10,6 +10,25 @@ void SkBuff::ReleaseHeader() {
   --shared_->hdr_users;
 }
 
+void SkBuff::AttachFrag(const SkBuff& src, const std::byte* p, uint32_t n) {
+  USNET_CHECK(frag_shared_ == nullptr);
+  if (n == 0) return;
+  const bool in_linear = p >= src.data_ && p + n <= src.tail_;
+  USNET_CHECK(in_linear || (p >= src.frag_data_ && p + n <= src.frag_data_ + src.frag_len_));
+  frag_shared_ = in_linear ? src.shared_ : src.frag_shared_;
+  ++frag_shared_->dataref;
+  frag_data_ = p;
+  frag_len_ = n;
+}
+
+void SkBuff::ReleaseFrag() {
+  if (frag_shared_ == nullptr) return;
+  pool_->PutBlock(frag_shared_);
+  frag_shared_ = nullptr;
+  frag_data_ = nullptr;
+  frag_len_ = 0;
+}
+
 SkbPtr& SkbPtr::operator=(SkbPtr&& o) noexcept {
   if (this != &o) {
     if (p_) {
@@ -34,8 +53,9 @@ void SkbPtr::FreeUnaccounted() {
 }
 
 SkbPool::SkbPool() : skb_cache_("skbuff_head_cache", sizeof(SkBuff), 256) {
-  static constexpr const char* kNames[kClasses] = {"skb-data-2k", "skb-data-16k", "skb-data-64k"};
-  static constexpr size_t kPerChunk[kClasses] = {128, 16, 4};
+  static constexpr const char* kNames[kClasses] = {"skb-data-256", "skb-data-2k", "skb-data-16k",
+                                                   "skb-data-64k"};
+  static constexpr size_t kPerChunk[kClasses] = {256, 128, 16, 4};
   for (int i = 0; i < kClasses; ++i) {
     data_caches_[i] =
         new SlabCache(kNames[i], SkbShared::kHeaderSize + kClassSize[i], kPerChunk[i]);
@@ -46,8 +66,8 @@ SkbPool::~SkbPool() {
   for (SlabCache* c : data_caches_) delete c;
 }
 
-SkbPtr SkbPool::Alloc(size_t size) {
-  int cls = 0;
+SkbPtr SkbPool::Alloc(size_t size, bool header_only) {
+  int cls = header_only ? 0 : 1;
   while (cls < kClasses && kClassSize[cls] < size) ++cls;
   if (cls == kClasses) {
     ++stats_.alloc_failures;
@@ -96,6 +116,12 @@ SkbPtr SkbPool::Clone(const SkBuff& src) {
   skb->mark = src.mark;
   skb->cb_tag_ = src.cb_tag_;
   std::memcpy(skb->cb_, src.cb_, kSkbCbSize);
+  if (src.frag_shared_ != nullptr) {
+    skb->frag_shared_ = src.frag_shared_;
+    skb->frag_data_ = src.frag_data_;
+    skb->frag_len_ = src.frag_len_;
+    ++skb->frag_shared_->dataref;
+  }
   // A clone starts out needing its headroom (it is about to get headers).
   ++skb->shared_->dataref;
   ++skb->shared_->hdr_users;
@@ -103,10 +129,15 @@ SkbPtr SkbPool::Clone(const SkBuff& src) {
   return SkbPtr(skb);
 }
 
+void SkbPool::PutBlock(SkbShared* shared) {
+  if (--shared->dataref == 0) data_caches_[shared->size_class]->Free(shared);
+}
+
 void SkbPool::Free(SkBuff* skb) {
   SkbShared* shared = skb->shared_;
   if (!skb->header_released_) --shared->hdr_users;
-  if (--shared->dataref == 0) data_caches_[shared->size_class]->Free(shared);
+  PutBlock(shared);
+  if (skb->frag_shared_ != nullptr) PutBlock(skb->frag_shared_);
   skb->~SkBuff();
   skb_cache_.Free(skb);
   ++stats_.frees;

@@ -17,6 +17,18 @@
 // data (Linux skb_header_cloned); ReleaseHeader() promises this reference
 // never will (Linux __skb_header_release).
 //
+// Paged data (Linux skb_shinfo(skb)->frags, with one fragment): besides
+// the linear bytes [data, tail), a packet may end in a fragment that
+// points into another packet's data block, pinned by a reference. TCP
+// transmits this way: a small header packet whose fragment is a slice of
+// the payload sitting on the retransmit queue, so neither a segment nor a
+// 64 KiB super-frame ever copies payload, and splitting a queued segment
+// copies nothing either. len() counts both parts (Linux skb->len);
+// headlen() is the linear part (skb_headlen); span()/cspan() cover only the
+// linear part, where every header lives. Pull and Trim work across both
+// parts; Put and Push only on the linear part (Put refuses once a fragment
+// is attached).
+//
 // Ownership is explicit: SkbPtr is a move-only handle, and every path ends in
 // NetCore::Consume(skb) or NetCore::Drop(skb, reason). Destroying a non-empty
 // SkbPtr frees the packet but counts it as an unaccounted free, which tests
@@ -28,6 +40,7 @@
 //   std::byte* udp = skb->Push(8);
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <new>
@@ -61,10 +74,10 @@ enum class PacketType : uint8_t {  // Linux PACKET_* (skb->pkt_type)
 };
 
 enum class CsumState : uint8_t {  // Linux CHECKSUM_* (skb->ip_summed)
-  kNone,         // nothing known: verify in software
-  kUnnecessary,  // the device verified it
-  kComplete,     // csum holds the sum over the packet from csum_start
-  kPartial,      // TX: the device must fill csum_start/csum_offset
+  kNone,                          // nothing known: verify in software
+  kUnnecessary,                   // the device verified it
+  kComplete,                      // csum holds the sum over the packet from csum_start
+  kPartial,                       // TX: the device must fill csum_start/csum_offset
 };
 
 enum class GsoType : uint8_t { kNone, kTcpV4, kUdp };
@@ -96,11 +109,28 @@ class SkBuff {
   std::byte* data() const { return data_; }
   std::byte* tail() const { return tail_; }
   std::byte* end() const { return end_; }
-  uint32_t len() const { return static_cast<uint32_t>(tail_ - data_); }
+  uint32_t headlen() const { return static_cast<uint32_t>(tail_ - data_); }
+  uint32_t len() const { return headlen() + frag_len_; }
   size_t headroom() const { return static_cast<size_t>(data_ - head_); }
-  size_t tailroom() const { return static_cast<size_t>(end_ - tail_); }
-  std::span<std::byte> span() const { return {data_, len()}; }
-  std::span<const std::byte> cspan() const { return {data_, len()}; }
+  size_t tailroom() const { return frag_len_ != 0 ? 0 : static_cast<size_t>(end_ - tail_); }
+  // The linear part (headers, and the whole packet when it has no fragment).
+  std::span<std::byte> span() const { return {data_, headlen()}; }
+  std::span<const std::byte> cspan() const { return {data_, headlen()}; }
+  // The paged part (empty when none is attached).
+  std::span<const std::byte> frag() const { return {frag_data_, frag_len_}; }
+  bool has_frag() const { return frag_len_ != 0; }
+  // The packet's bytes from `offset` on, as at most two contiguous pieces.
+  template <typename F>
+  void ForEachChunk(uint32_t offset, uint32_t n, F&& f) const {
+    const uint32_t hl = headlen();
+    if (offset < hl) {
+      const uint32_t take = std::min(n, hl - offset);
+      f(std::span<const std::byte>(data_ + offset, take));
+      n -= take;
+      offset = hl;
+    }
+    if (n > 0) f(std::span<const std::byte>(frag_data_ + (offset - hl), n));
+  }
 
   // Inline: every layer calls these on every packet.
   // Only on an empty buffer (Linux skb_reserve). False if it does not fit.
@@ -116,9 +146,17 @@ class SkBuff {
     return data_;
   }
   // Returns the new data pointer, or nullptr if fewer than n bytes remain.
+  // Pulling past the linear part eats into the fragment.
   [[nodiscard]] std::byte* Pull(size_t n) {
     if (n > len()) return nullptr;
-    data_ += n;
+    const uint32_t hl = headlen();
+    if (n <= hl) {
+      data_ += n;
+    } else {
+      data_ = tail_;
+      frag_data_ += n - hl;
+      frag_len_ -= static_cast<uint32_t>(n - hl);
+    }
     return data_;
   }
   [[nodiscard]] std::byte* Put(size_t n) {
@@ -127,12 +165,27 @@ class SkBuff {
     tail_ += n;
     return p;
   }
-  // Cuts the data to `len` bytes; returns false if len > this->len().
+  // Cuts the data to `len` bytes; returns false if len > this->len(). A cut
+  // inside the linear part lets go of the fragment.
   bool Trim(size_t n) {
     if (n > len()) return false;
-    tail_ = data_ + n;
+    const uint32_t hl = headlen();
+    if (n <= hl) {
+      tail_ = data_ + n;
+      ReleaseFrag();
+    } else {
+      frag_len_ = static_cast<uint32_t>(n - hl);
+    }
     return true;
   }
+  // Gives up the tailroom: after a split the bytes past tail belong to the
+  // fragment of another packet, so nothing may be appended here.
+  void SealTail() { end_ = tail_; }
+  // Attaches bytes [p, p+n) of the data block holding `src`'s bytes (its
+  // linear part or its fragment) as this packet's fragment; pins the block.
+  // The range must lie in one of src's two parts. This packet must have
+  // no fragment yet.
+  void AttachFrag(const SkBuff& src, const std::byte* p, uint32_t n);
   // Moves data back over bytes a previous Pull stripped (Linux skb_push on RX,
   // e.g. to quote a header in an ICMP error). Same as Push, named for intent.
   [[nodiscard]] std::byte* Unpull(size_t n) { return Push(n); }
@@ -156,9 +209,11 @@ class SkBuff {
   bool HeaderShared() const { return shared_->hdr_users > (header_released_ ? 0u : 1u); }
   void ReleaseHeader();
   bool header_released() const { return header_released_; }
-  // Memory this packet pins: block + struct (Linux skb->truesize).
+  // Memory this packet pins: block + struct, plus the bytes of its
+  // fragment (Linux skb->truesize counts page fragments by what they hold).
   uint32_t truesize() const {
-    return static_cast<uint32_t>(sizeof(SkBuff) + SkbShared::kHeaderSize + shared_->size);
+    return static_cast<uint32_t>(sizeof(SkBuff) + SkbShared::kHeaderSize + shared_->size) +
+           frag_len_;
   }
 
   // --- Metadata ---------------------------------------------------------
@@ -211,6 +266,10 @@ class SkBuff {
   SkBuff* next_ = nullptr;  // SkbQueue links
   SkBuff* prev_ = nullptr;
   uint32_t mac_ = kUnset, network_ = kUnset, transport_ = kUnset;
+  void ReleaseFrag();
+  SkbShared* frag_shared_ = nullptr;  // the block the fragment lies in (pinned)
+  const std::byte* frag_data_ = nullptr;
+  uint32_t frag_len_ = 0;
   bool header_released_ = false;
   uint8_t cb_tag_ = 0;
   alignas(8) std::byte cb_[kSkbCbSize];
@@ -250,11 +309,11 @@ class SkbPtr {
 struct SkbPoolStats {
   uint64_t allocs = 0;
   uint64_t clones = 0;
-  uint64_t frees = 0;              // SkBuff structs returned
-  uint64_t consumed = 0;           // ended in Consume
-  uint64_t dropped = 0;            // ended in Drop
-  uint64_t unaccounted = 0;        // ended by a destroyed SkbPtr: a bug
-  uint64_t alloc_failures = 0;     // size beyond the largest class
+  uint64_t frees = 0;           // SkBuff structs returned
+  uint64_t consumed = 0;        // ended in Consume
+  uint64_t dropped = 0;         // ended in Drop
+  uint64_t unaccounted = 0;     // ended by a destroyed SkbPtr: a bug
+  uint64_t alloc_failures = 0;  // size beyond the largest class
 };
 
 // The skb allocator of one event loop: SkBuff structs and data blocks in
@@ -269,8 +328,10 @@ class SkbPool {
   ~SkbPool();
 
   // A packet with room for `size` bytes (headroom included: Reserve it).
-  // Returns an empty SkbPtr if size > kMaxBuffer.
-  SkbPtr Alloc(size_t size);
+  // Returns an empty SkbPtr if size > kMaxBuffer. The smallest class (256
+  // bytes) serves only `header_only` requests: packets whose payload is a
+  // fragment, so that it never changes what ordinary packets cost.
+  SkbPtr Alloc(size_t size, bool header_only = false);
   // A new SkBuff sharing `skb`'s data (Linux skb_clone).
   SkbPtr Clone(const SkBuff& skb);
   // Frees, counting the packet as delivered / dropped. Protocol code calls
@@ -282,12 +343,17 @@ class SkbPool {
   uint64_t in_use() const { return stats_.allocs + stats_.clones - stats_.frees; }
   const SlabCache& skb_cache() const { return skb_cache_; }
   const SlabCache& data_cache(int i) const { return *data_caches_[i]; }
-  static constexpr int kClasses = 3;
+  static constexpr int kClasses = 4;
+  static constexpr size_t kHeaderClassSize = 256;  // class 0: header-only packets
 
  private:
   friend class SkbPtr;
+  friend class SkBuff;
   void Free(SkBuff* skb);
-  static constexpr size_t kClassSize[kClasses] = {2048, 16384, kMaxBuffer};
+  // Drops one reference to a data block, freeing it with the last.
+  void PutBlock(SkbShared* shared);
+  // 256: header-only packets (TCP segments whose payload is a fragment).
+  static constexpr size_t kClassSize[kClasses] = {256, 2048, 16384, kMaxBuffer};
 
   SlabCache skb_cache_;
   SlabCache* data_caches_[kClasses];

@@ -52,7 +52,7 @@ void Inet::Rcv(SkbPtr skb) {
     ipext_mib.Inc(IpExtMib::kInCsumErrors);
     return hdr_error(DropReason::kIP_CSUM);
   }
-  auto ip = Ipv4View::Parse(b);
+  auto ip = Ipv4View::Parse(b, skb->len());
   if (!ip) {
     if (ip.error() == ParseError::kTruncated) {
       ipext_mib.Inc(IpExtMib::kInTruncatedPkts);

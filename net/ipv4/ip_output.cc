@@ -2,6 +2,7 @@
 // route, push the header, fragment if the packet exceeds the route's MTU
 // (or refuse with ICMP "fragmentation needed" when DF forbids it), then
 // hand each packet to the neighbour layer.
+#include "net/core/skb_bits.h"
 #include "net/ipv4/arp.h"
 #include "net/ipv4/icmp.h"
 #include "net/ipv4/inet.h"
@@ -16,7 +17,8 @@ std::optional<RouteResult> Inet::RouteBroadcast(Ipv4Addr src) const {
     if (!src.IsAny() && a.prefix.addr == src) dev = a.dev;
   }
   if (dev == nullptr) {
-    if (const Route* def = fib_.Lookup(Ipv4Addr::FromOctets(0, 0, 0, 0)); def && def->dst.len == 0) {
+    if (const Route* def = fib_.Lookup(Ipv4Addr::FromOctets(0, 0, 0, 0));
+        def && def->dst.len == 0) {
       dev = def->dev;
     }
   }
@@ -74,7 +76,9 @@ int Inet::IpOutput(SkbPtr skb, const IpTxParams& p, const RouteResult* given) {
   ip.src = p.src.IsAny() ? rt.src : p.src;
   ip.dst = p.dst;
   ip.protocol = p.protocol;
-  ip.ttl = static_cast<uint8_t>(p.ttl >= 0 ? p.ttl : p.dst.IsMulticast() ? 1 : config_.ip_default_ttl);
+  ip.ttl = static_cast<uint8_t>(p.ttl >= 0            ? p.ttl
+                                : p.dst.IsMulticast() ? 1
+                                                      : config_.ip_default_ttl);
   ip.tos = p.tos;
   ip.df = p.df;
   ip.id = NextIpId();
@@ -89,8 +93,14 @@ int Inet::IpOutput(SkbPtr skb, const IpTxParams& p, const RouteResult* given) {
 }
 
 int Inet::IpSendRouted(SkbPtr skb, const RouteResult& rt, bool allow_frag) {
-  if (skb->len() > rt.mtu) {
-    if (!allow_frag) {
+  // A GSO super-frame is as big as its segments (ip_finish_output_gso);
+  // TCP builds one only for a device that takes them (TSO).
+  const size_t wire_len = skb->gso_type == GsoType::kNone
+                              ? skb->len()
+                              : size_t{skb->gso_size} + (skb->transport_header() - skb->data()) +
+                                    (Load8(skb->transport_header() + 12) >> 4) * 4u;
+  if (wire_len > rt.mtu) {
+    if (!allow_frag || skb->gso_type != GsoType::kNone) {
       // ip_fragment: DF forbids it. Tell the sender (ourselves, for local
       // traffic: the socket learns EMSGSIZE and the path MTU).
       ip_mib.Inc(IpMib::kFragFails);
@@ -106,10 +116,10 @@ int Inet::IpSendRouted(SkbPtr skb, const RouteResult& rt, bool allow_frag) {
 // ip_do_fragment's slow path: each fragment is a new skb with a copy of the
 // header and its slice of the payload (the ledger's "fragment" site).
 int Inet::Fragment(SkbPtr skb, const RouteResult& rt) {
-  auto ip = Ipv4View::Parse(skb->cspan());
+  auto ip = Ipv4View::Parse(skb->cspan(), skb->len());
   USNET_CHECK(ip.ok());
   const size_t hlen = ip->header_len();
-  const size_t payload = ip->payload().size();
+  const size_t payload = skb->len() - hlen;
   const size_t chunk = (rt.mtu - hlen) & ~size_t{7};
   if (rt.mtu < hlen + 8) {
     ip_mib.Inc(IpMib::kFragFails);
@@ -130,7 +140,8 @@ int Inet::Fragment(SkbPtr skb, const RouteResult& rt) {
     }
     std::byte* p = f->Put(hlen + n);
     std::memcpy(p, ip->header().data(), hlen);  // header bytes, not payload
-    ledger.Copy(CopySite::kFragment, p + hlen, ip->payload().data() + off, n);
+    SkbCopyBits(*skb, static_cast<uint32_t>(hlen + off), p + hlen, static_cast<uint32_t>(n),
+                &ledger, CopySite::kFragment);
     StoreBe16(p + 2, static_cast<uint16_t>(hlen + n));
     const uint16_t flags = static_cast<uint16_t>((last && !base_mf) ? 0 : 0x2000);
     StoreBe16(p + 6, static_cast<uint16_t>(flags | ((base_offset + off) / 8)));

@@ -136,6 +136,9 @@ void Tcp::RegisterSysctls() {
   t.AddInt("net.ipv4.tcp_slow_start_after_idle", &c.tcp_slow_start_after_idle, 0, 1);
   t.AddInt("net.ipv4.tcp_adv_win_scale", &c.tcp_adv_win_scale, -31, 31);
   t.AddInt("net.ipv4.tcp_moderate_rcvbuf", &c.tcp_moderate_rcvbuf, 0, 1);
+  t.AddInt("net.ipv4.tcp_min_tso_segs", &c.tcp_min_tso_segs, 1, 255);
+  t.AddInt("net.ipv4.tcp_tso_win_divisor", &c.tcp_tso_win_divisor, 0, 255);
+  t.AddInt("net.ipv4.tcp_tso_rtt_log", &c.tcp_tso_rtt_log, 0, 255);
   t.AddInt("net.ipv4.tcp_rto_min_us", &c.tcp_rto_min_us, 1000, INT_MAX);
   t.AddInt("net.ipv4.tcp_rto_max_ms", &c.tcp_rto_max_ms, 1000, 120000);
   t.AddInt("net.ipv4.tcp_delack_min_us", &c.tcp_delack_min_us, 0, 200000);
@@ -435,23 +438,28 @@ ssize_t TcpSock::SendMsg(const msghdr& msg, int flags) {
 
 ssize_t TcpSock::SendData(const msghdr& msg, int flags, size_t len) {
   const uint32_t mss = CurrentMss();
+  const uint32_t size_goal = SizeGoal(mss);
   size_t copied = 0;
   while (copied < len) {
     SkBuff* tail = write_queue_.back();
     size_t room = 0;
-    if (tail != nullptr && !(tail->Cb<TcpSkbCb>().tcp_flags & kTcpFin) && tail->len() < mss) {
-      room = std::min<size_t>(mss - tail->len(), tail->tailroom());
+    if (tail != nullptr && !(tail->Cb<TcpSkbCb>().tcp_flags & kTcpFin) && tail->len() < size_goal) {
+      room = std::min<size_t>(size_goal - tail->len(), tail->tailroom());
     }
     if (room == 0) {
-      // sk_stream_alloc_skb: only while the send buffer has room.
+      // tcp_stream_alloc_skb: only while the send buffer has room. The
+      // buffer fits this write up to the size goal, and at least an MSS
+      // so that short writes can still gather in it.
       if (!StreamMemoryFree(0)) break;
-      SkbPtr skb = core_.AllocSkb(kMaxHeaderRoom, mss);
+      const size_t want = std::min<size_t>(size_goal, std::max<size_t>(len - copied, mss));
+      SkbPtr skb = core_.AllocSkb(kMaxHeaderRoom, want);
       if (!skb) break;
       TcpSkbCb& cb = skb->InitCb<TcpSkbCb>();
       cb.seq = cb.end_seq = write_seq_;
       cb.tcp_flags = kTcpAck;
+      cb.truesize = kTcpSkbTruesize;
       skb->ReleaseHeader();
-      wmem_queued_ += skb->truesize();
+      wmem_queued_ += kTcpSkbTruesize;
       write_queue_.PushBack(std::move(skb));
       continue;
     }
@@ -459,15 +467,25 @@ ssize_t TcpSock::SendData(const msghdr& msg, int flags, size_t len) {
     std::byte* p = tail->Put(n);
     CopyFromIovec(core_.ledger(), CopySite::kUserToSkb, p, n, msg.msg_iov, msg.msg_iovlen, copied);
     TcpSkbCb& cb = tail->Cb<TcpSkbCb>();
+    cb.truesize += static_cast<uint32_t>(n);
+    wmem_queued_ += n;
     // A tail that an earlier write marked PSH loses it: the push point
     // moves to the end of this write.
     if (copied == 0) cb.tcp_flags &= static_cast<uint8_t>(~kTcpPsh);
     cb.end_seq += static_cast<uint32_t>(n);
     write_seq_ += static_cast<uint32_t>(n);
     copied += n;
-    // forced_push: half the peer's largest window written since the last
-    // push point marks one inside a long write.
-    if (tail->len() >= mss && ForcedPush()) MarkPush(*tail);
+    // A full skb goes out at once (tcp_push_one), or with everything
+    // before it when half the peer's largest window has been written since
+    // the last push point (forced_push marks one inside a long write).
+    if (tail->len() >= size_goal && copied < len) {  // the last byte: tcp_push below
+      if (ForcedPush()) {
+        MarkPush(*tail);
+        WriteXmit();
+      } else if (tail == write_queue_.front()) {
+        WriteXmit(/*push_one=*/true);
+      }
+    }
   }
   if (copied == 0 && len > 0) return -EAGAIN;  // send buffer full
   // tcp_push: every write ends at a push point (PSH on its last byte)
@@ -508,8 +526,10 @@ ssize_t TcpSock::RecvMsg(msghdr& msg, int flags) {
     const uint32_t avail = s->len() > offset ? s->len() - offset : 0;
     const size_t n = std::min<size_t>(avail, want - copied);
     if (n > 0 && !(flags & MSG_TRUNC)) {
-      CopyToIovec(core_.ledger(), CopySite::kSkbToUser, msg.msg_iov, msg.msg_iovlen,
-                  {s->data() + offset, n}, copied);
+      size_t at = copied;  // the payload may be linear, paged, or both
+      s->ForEachChunk(offset, static_cast<uint32_t>(n), [&](std::span<const std::byte> c) {
+        at += CopyToIovec(core_.ledger(), CopySite::kSkbToUser, msg.msg_iov, msg.msg_iovlen, c, at);
+      });
     }
     copied += n;
     seq += static_cast<uint32_t>(n);

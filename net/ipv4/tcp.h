@@ -68,11 +68,28 @@ struct TcpSkbCb {
   uint16_t retrans;     // times retransmitted
   int64_t first_tx_ns;  // first transmission (an RTT sample, per Karn, if never retransmitted)
   int64_t tx_ns;        // latest transmission
+  uint32_t truesize;    // what this skb charges to sk_wmem_queued (write/rtx queues)
   static constexpr uint8_t kSackedAcked = 0x01;
   static constexpr uint8_t kSackedRetrans = 0x02;  // a retransmission is in flight
   static constexpr uint8_t kLost = 0x04;
   static constexpr uint8_t kEverRetrans = 0x80;
 };
+
+// What Linux charges sk_wmem_queued for an empty TCP transmit skb
+// (SKB_TRUESIZE of alloc_skb_fclone(MAX_TCP_HEADER) on x86_64); each byte
+// of payload adds one. Matching it makes SO_SNDBUF hold what it holds on
+// Linux.
+inline constexpr uint32_t kTcpSkbTruesize = 1280;
+// sk_gso_max_size as sk_setup_caps leaves it: 64 KiB less MAX_TCP_HEADER + 1.
+inline constexpr uint32_t kTcpGsoMaxSize = 65536 - 321;
+
+// tcp_skb_pcount of an outgoing segment (data at the TCP header): how many
+// segments a TSO super-frame becomes on the wire.
+inline uint32_t TcpSegs(const SkBuff& skb) {
+  if (skb.gso_type == GsoType::kNone || skb.gso_size == 0) return 1;
+  const uint32_t payload = skb.len() - (static_cast<uint32_t>(Load8(skb.data() + 12)) >> 4) * 4;
+  return (payload + skb.gso_size - 1) / skb.gso_size;
+}
 
 // tcp_receive_window: what is left of the window we last advertised.
 inline uint32_t ReceiveWindow(SeqNum rcv_wup, uint32_t rcv_wnd, SeqNum rcv_nxt) {
@@ -131,6 +148,9 @@ struct TcpConfig {
   int tcp_invalid_ratelimit = 500;  // ms between out-of-window dupacks
   int tcp_notsent_lowat = -1;       // UINT_MAX in Linux: no limit
   int tcp_autocorking = 1;
+  int tcp_min_tso_segs = 2;
+  int tcp_tso_win_divisor = 3;
+  int tcp_tso_rtt_log = 9;
   int tcp_ecn = 2;
   std::string tcp_congestion_control = "cubic";
 };
@@ -140,8 +160,9 @@ struct TcpConfig {
   X(RtoMin)                                                                                       \
   X(RtoMax)                                                                                       \
   X(MaxConn)                                                                                      \
-  X(ActiveOpens) X(PassiveOpens) X(AttemptFails) X(EstabResets) X(CurrEstab) X(InSegs) X(OutSegs) \
-      X(RetransSegs) X(InErrs) X(OutRsts) X(InCsumErrors)
+  X(ActiveOpens)                                                                                  \
+  X(PassiveOpens) X(AttemptFails) X(EstabResets) X(CurrEstab) X(InSegs) X(OutSegs) X(RetransSegs) \
+      X(InErrs) X(OutRsts) X(InCsumErrors)
 enum class TcpMib { USNET_TCP_MIB(USNET_MIB_ENUM) kCount };
 inline constexpr std::string_view kTcpMibNames[] = {USNET_TCP_MIB(USNET_MIB_NAME)};
 
@@ -150,29 +171,28 @@ inline constexpr std::string_view kTcpMibNames[] = {USNET_TCP_MIB(USNET_MIB_NAME
   X(SyncookiesRecv)                                                                                \
   X(SyncookiesFailed)                                                                              \
   X(EmbryonicRsts)                                                                                 \
-  X(PruneCalled) X(OfoPruned) X(OutOfWindowIcmps) X(TW) X(TWRecycled) X(TWKilled) X(PAWSActive)    \
-      X(PAWSEstab) X(DelayedACKs) X(DelayedACKLost) X(ListenOverflows) X(ListenDrops) X(TCPHPHits) \
-          X(TCPPureAcks) X(TCPHPAcks) X(TCPRenoRecovery) X(TCPSackRecovery) X(TCPSACKReneging) X(  \
-              TCPSACKReorder) X(TCPRenoReorder) X(TCPTSReorder) X(TCPFullUndo) X(TCPPartialUndo)   \
-              X(TCPDSACKUndo) X(TCPLossUndo) X(TCPLostRetransmit) X(TCPRenoFailures) X(            \
-                  TCPSackFailures) X(TCPLossFailures) X(TCPFastRetrans) X(TCPSlowStartRetrans)     \
-                  X(TCPTimeouts) X(TCPAbortOnData) X(TCPAbortOnClose) X(TCPAbortOnMemory) X(       \
-                      TCPAbortOnTimeout) X(TCPAbortOnLinger) X(TCPAbortFailed) X(TCPDSACKOldSent)  \
-                      X(TCPDSACKOfoSent) X(TCPDSACKRecv) X(TCPDSACKOfoRecv) X(TCPSpuriousRTOs)     \
-                          X(TCPBacklogDrop) X(TCPMinTTLDrop) X(TCPTimeWaitOverflow)                \
-                              X(TCPReqQFullDoCookies) X(TCPReqQFullDrop) X(TCPRetransFail)         \
-                                  X(TCPRcvCoalesce) X(TCPOFOQueue) X(TCPOFODrop) X(TCPOFOMerge) X( \
-                                      TCPChallengeACK) X(TCPSYNChallenge) X(TCPFromZeroWindowAdv)  \
-                                      X(TCPToZeroWindowAdv) X(TCPWantZeroWindowAdv)                \
-                                          X(TCPSynRetrans) X(TCPOrigDataSent)                      \
-                                              X(TCPACKSkippedSynRecv) X(TCPACKSkippedPAWS)         \
-                                                  X(TCPACKSkippedSeq) X(TCPACKSkippedFinWait2)     \
-                                                      X(TCPACKSkippedTimeWait)                     \
-                                                          X(TCPACKSkippedChallenge) X(TCPWinProbe) \
-                                                              X(TCPKeepAlive) X(TCPDelivered)      \
-                                                                  X(TCPZeroWindowDrop)             \
-                                                                      X(TCPRcvQDrop)               \
-                                                                          X(TCPOFOQueueBytes)
+  X(PruneCalled)                                                                                   \
+  X(OfoPruned) X(OutOfWindowIcmps) X(TW) X(TWRecycled) X(TWKilled) X(PAWSActive) X(PAWSEstab) X(   \
+      DelayedACKs) X(DelayedACKLost) X(ListenOverflows) X(ListenDrops) X(TCPHPHits) X(TCPPureAcks) \
+      X(TCPHPAcks) X(TCPRenoRecovery) X(TCPSackRecovery) X(TCPSACKReneging) X(TCPSACKReorder)      \
+          X(TCPRenoReorder) X(TCPTSReorder) X(TCPFullUndo) X(TCPPartialUndo) X(TCPDSACKUndo)       \
+              X(TCPLossUndo) X(TCPLostRetransmit) X(TCPRenoFailures) X(TCPSackFailures) X(         \
+                  TCPLossFailures) X(TCPFastRetrans) X(TCPSlowStartRetrans) X(TCPTimeouts)         \
+                  X(TCPAbortOnData) X(TCPAbortOnClose) X(TCPAbortOnMemory) X(TCPAbortOnTimeout) X( \
+                      TCPAbortOnLinger) X(TCPAbortFailed) X(TCPDSACKOldSent) X(TCPDSACKOfoSent)    \
+                      X(TCPDSACKRecv) X(TCPDSACKOfoRecv) X(TCPSpuriousRTOs) X(TCPBacklogDrop)      \
+                          X(TCPMinTTLDrop) X(TCPTimeWaitOverflow) X(TCPReqQFullDoCookies) X(       \
+                              TCPReqQFullDrop) X(TCPRetransFail) X(TCPRcvCoalesce) X(TCPOFOQueue)  \
+                              X(TCPOFODrop) X(TCPOFOMerge) X(TCPChallengeACK) X(TCPSYNChallenge)   \
+                                  X(TCPFromZeroWindowAdv) X(TCPToZeroWindowAdv)                    \
+                                      X(TCPWantZeroWindowAdv) X(TCPSynRetrans) X(TCPOrigDataSent)  \
+                                          X(TCPACKSkippedSynRecv) X(TCPACKSkippedPAWS)             \
+                                              X(TCPACKSkippedSeq) X(TCPACKSkippedFinWait2)         \
+                                                  X(TCPACKSkippedTimeWait)                         \
+                                                      X(TCPACKSkippedChallenge) X(TCPWinProbe)     \
+                                                          X(TCPKeepAlive) X(TCPDelivered)          \
+                                                              X(TCPZeroWindowDrop) X(TCPRcvQDrop)  \
+                                                                  X(TCPOFOQueueBytes)
 enum class TcpExtMib { USNET_TCPEXT_MIB(USNET_MIB_ENUM) kCount };
 inline constexpr std::string_view kTcpExtMibNames[] = {USNET_TCPEXT_MIB(USNET_MIB_NAME)};
 
@@ -375,8 +395,26 @@ class TcpSock final : public InetSock {
   void GrowWindow(uint32_t len);      // tcp_grow_window
   uint32_t CurrentMss() const;        // tcp_current_mss: less the SACK blocks we would send
   // Splits `skb` (on a TCP queue) after `len` payload bytes; the rest
-  // becomes a new skb right after it (tcp_fragment). Copies the tail.
-  bool SplitSkb(SkbQueue& q, SkBuff* skb, uint32_t len);
+  // becomes a new skb right after it whose payload is a fragment of the
+  // same block (tcp_fragment; no copy). `own_skb_cost`: the new skb is
+  // charged a whole skb's overhead to the send buffer, as Linux charges
+  // each skb it allocates; without it (the retransmit queue's per-MSS
+  // pieces of one TSO skb) only its bytes move over.
+  bool SplitSkb(SkbQueue& q, SkBuff* skb, uint32_t len, bool own_skb_cost = true);
+  // tcp_xmit_size_goal: how big write() makes each skb (a TSO super-segment
+  // when the route's device takes them, else one MSS).
+  uint32_t SizeGoal(uint32_t mss) const;
+  // tcp_tso_autosize: segments per TSO frame (about 1 ms at the pacing rate).
+  uint32_t TsoSegs(uint32_t mss) const;
+  // tcp_tso_should_defer: wait for more window to send a bigger frame.
+  bool TsoShouldDefer(const SkBuff& skb, uint32_t mss, uint32_t max_segs, uint32_t cwnd_quota,
+                      bool* cwnd_limited) const;
+  // tcp_mss_split_point.
+  uint32_t MssSplitPoint(const SkBuff& skb, uint32_t mss, uint32_t max_segs) const;
+  // Sends one segment of the write queue (maybe a TSO frame) and moves it
+  // to the retransmit queue, cut into per-MSS pieces.
+  bool XmitNewData(SkBuff* skb, uint32_t mss);
+  uint64_t PacingRate() const;  // tcp_update_pacing_rate, computed when asked
   // tcp_v4_mtu_reduced / tcp_simple_retransmit.
   void MtuReduced(uint32_t mtu);
   bool pmtu_disc_off() const { return pmtudisc_ == IP_PMTUDISC_DONT; }
@@ -420,8 +458,9 @@ class TcpSock final : public InetSock {
   uint32_t max_window_ = 0;
   SeqNum cwnd_usage_seq_{};  // tcp_cwnd_validate's window mark
   uint32_t mss_cache_ = 536;
-  uint32_t pmtu_ = 0;    // the path MTU our MSS is computed for (icsk_pmtu_cookie)
-  uint32_t ts_off_ = 0;  // per-connection timestamp offset (secure_tcp_ts_off)
+  uint32_t route_caps_ = 0;  // sk_route_caps: the route's device features (TSO, checksum)
+  uint32_t pmtu_ = 0;        // the path MTU our MSS is computed for (icsk_pmtu_cookie)
+  uint32_t ts_off_ = 0;      // per-connection timestamp offset (secure_tcp_ts_off)
 
   // Receive sequence space.
   SeqNum irs_, rcv_nxt_, rcv_wup_, copied_seq_;

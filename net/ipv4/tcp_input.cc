@@ -553,7 +553,7 @@ uint32_t TcpSock::CleanRtxQueue(SeqNum prior_snd_una, bool* rtt_sampled, const T
     --packets_out_;
     ++acked;
     SkbPtr gone = rtx_queue_.Unlink(s);
-    wmem_queued_ -= gone->truesize();
+    wmem_queued_ -= cb.truesize;
     core_.Consume(std::move(gone));
   }
   // Prefer the timestamp echo (RFC 7323 4.1): valid even for retransmissions.

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "net/core/skb_bits.h"
 #include "net/ipv4/icmp.h"
 #include "net/ipv4/tcp.h"
 
@@ -77,7 +78,7 @@ bool Tcp::ParseSegment(const SkBuff& skb, TcpSegment* seg) {
   seg->ack_seq = th->ack();
   seg->flags = th->flags();
   seg->window = th->window();
-  seg->len = static_cast<uint32_t>(th->payload().size());
+  seg->len = skb.len() - static_cast<uint32_t>(th->header_len());  // the payload may be paged
   seg->end_seq =
       seg->seq + seg->len + ((seg->flags & kTcpSyn) ? 1 : 0) + ((seg->flags & kTcpFin) ? 1 : 0);
   seg->opt = th->ParseOptions();
@@ -100,8 +101,13 @@ void Tcp::Rcv(SkbPtr skb) {
     return;
   }
   const std::byte* iph = skb->network_header();
-  if (skb->ip_summed != CsumState::kUnnecessary &&
-      !th->ChecksumValid(Ipv4Addr(LoadBe32(iph + 12)), Ipv4Addr(LoadBe32(iph + 16)))) {
+  // CHECKSUM_PARTIAL from a local sender (veth, loopback) is as good as
+  // verified (skb_csum_unnecessary).
+  if (skb->ip_summed != CsumState::kUnnecessary && skb->ip_summed != CsumState::kPartial &&
+      CsumFold(
+          SkbChecksum(*skb, 0, skb->len(),
+                      PseudoHeaderSum(Ipv4Addr(LoadBe32(iph + 12)), Ipv4Addr(LoadBe32(iph + 16)),
+                                      kIpProtoTcp, static_cast<uint16_t>(skb->len())))) != 0) {
     mib.Inc(TcpMib::kInCsumErrors);
     mib.Inc(TcpMib::kInErrs);
     core.Drop(std::move(skb), DropReason::kTCP_CSUM);
@@ -170,7 +176,7 @@ TcpSock* Tcp::LookupListener(const TcpSegment& seg) {
 // Stateless output
 
 int Tcp::OutputSegment(SkbPtr skb, Ipv4Addr src, Ipv4Addr dst, uint8_t tos) {
-  mib.Inc(TcpMib::kOutSegs);
+  mib.Inc(TcpMib::kOutSegs, TcpSegs(*skb));
   IpTxParams p;
   p.src = src;
   p.dst = dst;

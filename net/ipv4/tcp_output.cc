@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "net/core/skb_bits.h"
 #include "net/ipv4/tcp.h"
 
 namespace usnet {
@@ -24,21 +25,29 @@ uint32_t TcpSock::CurrentMss() const {
   return mss_cache_ > sack_len + 48 ? mss_cache_ - sack_len : mss_cache_;
 }
 
-bool TcpSock::SplitSkb(SkbQueue& q, SkBuff* skb, uint32_t len) {
+bool TcpSock::SplitSkb(SkbQueue& q, SkBuff* skb, uint32_t len, bool own_skb_cost) {
   if (len == 0 || len >= skb->len()) return false;
   TcpSkbCb& cb = skb->Cb<TcpSkbCb>();
   const uint32_t rest = skb->len() - len;
-  SkbPtr tail = core_.AllocSkb(kMaxHeaderRoom, rest);
+  SkbPtr tail = core_.AllocHeaderSkb();
   if (!tail) return false;
-  core_.ledger().Copy(CopySite::kLinearize, tail->Put(rest), skb->data() + len, rest);
+  // A queued segment's payload is in one piece: linear (as written) or a
+  // fragment (an earlier split's tail).
+  USNET_DCHECK(skb->headlen() == 0 || !skb->has_frag());
+  const std::byte* payload = skb->has_frag() ? skb->frag().data() : skb->data();
+  tail->AttachFrag(*skb, payload + len, rest);
   tail->ReleaseHeader();
   TcpSkbCb& tcb = tail->InitCb<TcpSkbCb>();
   tcb = cb;
   tcb.seq = cb.seq + len;
+  tcb.truesize = rest + (own_skb_cost ? kTcpSkbTruesize : 0);
   cb.end_seq = cb.seq + len;
   cb.tcp_flags &= static_cast<uint8_t>(~(kTcpFin | kTcpPsh));  // the FIN stays with the tail
+  cb.truesize -= std::min(cb.truesize, rest);
   (void)skb->Trim(len);
-  wmem_queued_ += tail->truesize();
+  skb->SealTail();
+  tail->gso_size = skb->gso_size;
+  if (own_skb_cost) wmem_queued_ += kTcpSkbTruesize;
   const bool counted = &q == &rtx_queue_;
   q.InsertBefore(SkbQueue::next(skb), std::move(tail));
   if (counted) {
@@ -77,6 +86,7 @@ void TcpSock::SyncMss(uint32_t pmtu) {
   if (mtu == 0) {
     std::optional<RouteResult> rt = inet_.RouteOutput(daddr_, rcv_saddr_);
     mtu = rt ? rt->mtu : 576;
+    route_caps_ = rt && rt->dev != nullptr ? rt->dev->features() : 0;  // sk_setup_caps
   }
   uint32_t mss = mtu - kIpv4MinHeaderLen - kTcpMinHeaderLen;
   mss = std::min<uint32_t>(mss, rx_opt_.mss_clamp);
@@ -165,13 +175,21 @@ int TcpSock::TransmitSkb(SkBuff& skb, bool clone) {
   (void)clone;
   TcpSkbCb& cb = skb.Cb<TcpSkbCb>();
   SkbPtr out;
-  if (skb.HeaderShared()) {
-    // The previous transmission of this data is still in flight with its
-    // headers in our headroom (a delayed or queued clone): copy.
-    out = core_.AllocSkb(kMaxHeaderRoom, skb.len());
+  if (skb.len() > 0) {
+    // Data: a small header packet whose fragment is the queued payload
+    // (pinned, never copied, however often it is sent).
+    out = core_.AllocHeaderSkb();
     if (!out) return -ENOBUFS;
-    std::byte* p = out->Put(skb.len());
-    core_.ledger().Copy(CopySite::kRetransmit, p, skb.data(), skb.len());
+    const std::byte* payload = skb.has_frag() ? skb.frag().data() : skb.data();
+    out->AttachFrag(skb, payload, skb.len());
+    if (skb.gso_size != 0 && skb.len() > skb.gso_size) {
+      out->gso_type = GsoType::kTcpV4;  // a TSO super-frame of gso_size segments
+      out->gso_size = skb.gso_size;
+    }
+  } else if (skb.HeaderShared()) {
+    // A control segment whose last transmission still holds our headroom.
+    out = core_.AllocSkb(kMaxHeaderRoom, 0);
+    if (!out) return -ENOBUFS;
   } else {
     out = core_.pool().Clone(skb);
   }
@@ -227,7 +245,20 @@ int TcpSock::TransmitSkb(SkBuff& skb, bool clone) {
   USNET_CHECK(h != nullptr);
   r.Emit(h);
   out->SetTransportHeader();
-  TcpFillChecksum(h, out->len(), rcv_saddr_, daddr_);
+  if (route_caps_ & kFeatureHwCsum) {
+    // The device finishes it (CHECKSUM_PARTIAL), per segment for TSO.
+    TcpPartialChecksum(h, out->len(), rcv_saddr_, daddr_);
+    out->ip_summed = CsumState::kPartial;
+    out->csum_start = static_cast<uint32_t>(h - out->head());
+    out->csum_offset = 16;
+  } else if (!out->has_frag()) {
+    TcpFillChecksum(h, out->len(), rcv_saddr_, daddr_);
+  } else {
+    StoreCsum(h + 16, 0);
+    const uint32_t pseudo =
+        PseudoHeaderSum(rcv_saddr_, daddr_, kIpProtoTcp, static_cast<uint16_t>(out->len()));
+    StoreCsum(h + 16, CsumFold(SkbChecksum(*out, 0, out->len(), pseudo)));
+  }
   // tcp_event_ack_sent: this segment carries our ACK.
   if (r.flags & kTcpAck) {
     if (ack_quick_ > 0) --ack_quick_;
@@ -241,10 +272,10 @@ int TcpSock::TransmitSkb(SkBuff& skb, bool clone) {
     const int64_t now = tcp_.now_ns();
     if (now - lrcvtime_ns_ < absl::ToInt64Nanoseconds(ato_)) ack_pingpong_ = true;
     lsndtime_ns_ = now;
-    ++data_segs_out_;
+    data_segs_out_ += TcpSegs(*out);
     bytes_sent_ += data;
   }
-  ++segs_out_;
+  segs_out_ += TcpSegs(*out);
   return tcp_.OutputSegment(std::move(out), rcv_saddr_, daddr_, tos_);
 }
 
@@ -265,11 +296,128 @@ bool TcpSock::NagleOk(const SkBuff& skb, uint32_t mss, bool last) const {
 
 uint32_t TcpSock::SendWindowEnd() const { return (snd_una_ + snd_wnd_).value(); }
 
-// tcp_write_xmit: send what the windows and Nagle allow.
+// tcp_update_pacing_rate (bytes/s): twice cwnd per RTT in slow start,
+// 1.2 times after; unlimited before the first RTT sample.
+uint64_t TcpSock::PacingRate() const {
+  if (srtt_us_ == 0) return UINT64_MAX;
+  uint64_t rate = uint64_t{mss_cache_} * ((1000000 / 100) << 3);
+  rate *= cc_.snd_cwnd < cc_.snd_ssthresh / 2 ? 200 : 120;
+  rate *= std::max(cc_.snd_cwnd, packets_out_);
+  return rate / srtt_us_;
+}
+
+// tcp_tso_autosize: about 1 ms of data at the pacing rate (sk_pacing_shift
+// 10), more on short paths (tcp_tso_rtt_log), at least tcp_min_tso_segs.
+uint32_t TcpSock::TsoSegs(uint32_t mss) const {
+  const TcpConfig& c = tcp_.config();
+  uint64_t bytes = PacingRate() >> 10;
+  const uint32_t r = c.tcp_tso_rtt_log < 32 ? min_rtt_us_ >> c.tcp_tso_rtt_log : 32;
+  if (r < 32) bytes += kTcpGsoMaxSize >> r;
+  bytes = std::min<uint64_t>(bytes, kTcpGsoMaxSize);
+  return std::max(static_cast<uint32_t>(bytes / mss), static_cast<uint32_t>(c.tcp_min_tso_segs));
+}
+
+// tcp_xmit_size_goal with tcp_bound_to_half_wnd: skbs as big as a GSO
+// frame, but no more than half the peer's largest window, in whole MSS.
+// Linux builds them for every device (GSO segments them in software where
+// the device cannot); so do we: the send buffer holds what Linux's holds.
+uint32_t TcpSock::SizeGoal(uint32_t mss) const {
+  uint32_t goal = kTcpGsoMaxSize;
+  const uint32_t cutoff = max_window_ > 536 ? max_window_ / 2 : max_window_;
+  const uint32_t header_len = kTcpMinHeaderLen + (rx_opt_.tstamp_ok ? 12 : 0);
+  if (cutoff != 0 && goal > cutoff) goal = std::max(cutoff, 68 - header_len);
+  return std::max(goal / mss * mss, mss);
+}
+
+// tcp_mss_split_point: as much of `skb` as max_segs and the peer's window
+// allow, in whole MSS unless the short tail may go now (Nagle, cork).
+uint32_t TcpSock::MssSplitPoint(const SkBuff& skb, uint32_t mss, uint32_t max_segs) const {
+  const TcpSkbCb& cb = skb.Cb<TcpSkbCb>();
+  const uint32_t window = static_cast<uint32_t>((snd_una_ + snd_wnd_) - cb.seq);
+  const uint32_t max_len = mss * max_segs;
+  if (max_len <= window && &skb != write_queue_.back()) return max_len;
+  const uint32_t needed = std::min(skb.len(), window);
+  if (max_len <= needed) return max_len;
+  const uint32_t partial = needed % mss;
+  // tcp_nagle_check.
+  const bool small_unacked = snd_sml_ > snd_una_ && !(snd_sml_ > snd_nxt_);
+  if (partial != 0 && (cork_ || (!nodelay_ && packets_out_ > 0 && small_unacked))) {
+    return needed - partial;
+  }
+  return needed;
+}
+
+// tcp_tso_should_defer: with room for only part of a multi-segment skb,
+// wait a little for ACKs to open more, unless waiting would cost (a
+// recovery, an idle pause, a big enough share of the window, an ACK not
+// due before half an RTT, a FIN).
+bool TcpSock::TsoShouldDefer(const SkBuff& skb, uint32_t mss, uint32_t max_segs,
+                             uint32_t cwnd_quota, bool* cwnd_limited) const {
+  if (ca_state_ >= CaState::kRecovery) return false;
+  const int64_t now = tcp_.now_ns();
+  if (now - lsndtime_ns_ > 1000000) return false;
+  const TcpSkbCb& cb = skb.Cb<TcpSkbCb>();
+  const uint32_t send_win = static_cast<uint32_t>((snd_una_ + snd_wnd_) - cb.seq);
+  const uint32_t cong_win = cwnd_quota * mss_cache_;
+  const uint32_t limit = std::min(send_win, cong_win);
+  if (limit >= max_segs * mss_cache_) return false;
+  if (&skb != write_queue_.back() && limit >= skb.len()) return false;
+  const int div = tcp_.config().tcp_tso_win_divisor;
+  if (div != 0) {
+    const uint32_t chunk =
+        std::min(snd_wnd_, cc_.snd_cwnd * mss_cache_) / static_cast<uint32_t>(div);
+    if (limit >= chunk) return false;
+  } else if (limit > 3 * mss_cache_) {  // tcp_max_tso_deferred_mss
+    return false;
+  }
+  const SkBuff* head = rtx_queue_.front();
+  if (head == nullptr) return false;
+  if (now - head->Cb<TcpSkbCb>().tx_ns < int64_t{srtt_us_ >> 4} * 1000) return false;
+  if (cong_win < send_win) {
+    if (cong_win <= skb.len()) {
+      *cwnd_limited = true;
+      return true;
+    }
+  } else if (send_win <= skb.len()) {
+    return true;
+  }
+  (void)mss;
+  return !(cb.tcp_flags & kTcpFin);
+}
+
+// tcp_transmit_skb + tcp_event_new_data_sent: the head of the write queue
+// goes out (a TSO frame if longer than an MSS) and moves to the retransmit
+// queue, where it is kept as per-MSS pieces of the same block (so SACK,
+// loss marking and retransmission work segment by segment; no copy).
+bool TcpSock::XmitNewData(SkBuff* skb, uint32_t mss) {
+  TcpSkbCb& cb = skb->Cb<TcpSkbCb>();
+  const int64_t now = tcp_.now_ns();
+  if (cb.first_tx_ns == 0) cb.first_tx_ns = now;
+  cb.tx_ns = now;
+  skb->gso_size = static_cast<uint16_t>(mss);
+  if (TransmitSkb(*skb, true) != 0) return false;
+  rtx_queue_.PushBack(write_queue_.Unlink(skb));
+  snd_nxt_ = cb.end_seq;
+  if (skb->len() == 0 || skb->len() % mss != 0) snd_sml_ = cb.end_seq;  // tcp_minshall_update
+  ++packets_out_;
+  uint32_t segs = 1;
+  for (SkBuff* p = skb; p->len() > mss && SplitSkb(rtx_queue_, p, mss, /*own_skb_cost=*/false);
+       p = SkbQueue::next(p)) {
+    ++segs;
+  }
+  tcp_.ext.Inc(TcpExtMib::kTCPOrigDataSent, segs);
+  if (xmit_timer_kind_ != XmitTimer::kRetrans) ResetXmitTimer(rto_);
+  return true;
+}
+
+// tcp_write_xmit: send what the windows and Nagle allow; with TSO, as few
+// frames as the windows and tcp_tso_autosize allow.
 void TcpSock::WriteXmit(bool push_one) {
   if (state_ == TcpState::kSynSent || state_ == TcpState::kListen || state_ == TcpState::kClose)
     return;
   const uint32_t mss = CurrentMss();
+  const bool tso = (route_caps_ & kFeatureTso) != 0;
+  const uint32_t max_segs = tso ? TsoSegs(mss) : 1;
   bool sent = false;
   bool cwnd_limited = false;
   while (SkBuff* skb = write_queue_.front()) {
@@ -279,21 +427,20 @@ void TcpSock::WriteXmit(bool push_one) {
       cwnd_limited = true;
       break;
     }
-    // tcp_snd_wnd_test: the whole segment must fit the peer's window.
+    const uint32_t cwnd_quota = cc_.snd_cwnd - in_flight;
+    // tcp_snd_wnd_test: the first segment must fit the peer's window.
     const SeqNum end = skb->len() > mss ? cb.seq + mss : cb.end_seq;
     if (end > snd_una_ + snd_wnd_) break;
-    if (!NagleOk(*skb, mss, SkbQueue::next(skb) == nullptr)) break;
-    if (cb.first_tx_ns == 0) cb.first_tx_ns = tcp_.now_ns();
-    cb.tx_ns = tcp_.now_ns();
-    if (TransmitSkb(*skb, true) != 0) break;
-    // tcp_event_new_data_sent.
-    SkbPtr moved = write_queue_.Unlink(skb);
-    rtx_queue_.PushBack(std::move(moved));
-    snd_nxt_ = cb.end_seq;
-    if (skb->len() < mss) snd_sml_ = cb.end_seq;
-    ++packets_out_;
-    tcp_.ext.Inc(TcpExtMib::kTCPOrigDataSent);
-    if (xmit_timer_kind_ != XmitTimer::kRetrans) ResetXmitTimer(rto_);
+    const uint32_t tso_segs = skb->len() > mss ? (skb->len() + mss - 1) / mss : 1;
+    if (tso_segs == 1) {
+      if (!NagleOk(*skb, mss, SkbQueue::next(skb) == nullptr)) break;
+    } else if (tso && !push_one && TsoShouldDefer(*skb, mss, max_segs, cwnd_quota, &cwnd_limited)) {
+      break;
+    }
+    uint32_t limit = mss;
+    if (tso_segs > 1 && tso) limit = MssSplitPoint(*skb, mss, std::min(cwnd_quota, max_segs));
+    if (skb->len() > limit && !SplitSkb(write_queue_, skb, limit)) break;
+    if (!XmitNewData(skb, mss)) break;
     sent = true;
     if (push_one) break;
   }
@@ -391,7 +538,8 @@ void TcpSock::SendFin() {
     cb.end_seq = write_seq_ + 1;
     cb.tcp_flags = kTcpFin | kTcpAck;
     skb->ReleaseHeader();
-    wmem_queued_ += skb->truesize();
+    cb.truesize = kTcpSkbTruesize;
+    wmem_queued_ += kTcpSkbTruesize;
     write_queue_.PushBack(std::move(skb));
   }
   write_seq_ += 1;
@@ -443,14 +591,7 @@ void TcpSock::SendProbe0() {
       if (!SplitSkb(write_queue_, head, std::min(seg_size, mss))) return;
     }
     cb.tcp_flags |= kTcpPsh;
-    cb.first_tx_ns = cb.tx_ns = tcp_.now_ns();
-    if (TransmitSkb(*head, true) != 0) return;
-    // tcp_event_new_data_sent.
-    rtx_queue_.PushBack(write_queue_.Unlink(head));
-    snd_nxt_ = cb.end_seq;
-    ++packets_out_;
-    tcp_.ext.Inc(TcpExtMib::kTCPOrigDataSent);
-    ResetXmitTimer(rto_);
+    if (XmitNewData(head, mss)) ResetXmitTimer(rto_);
     return;
   }
   SkbPtr skb = core_.AllocSkb(kMaxHeaderRoom, 0);
@@ -482,7 +623,8 @@ int TcpSock::SendSyn() {
   snd_nxt_ = write_seq_ = pushed_seq_ = iss_ + 1;
   snd_una_ = iss_;
   SkBuff* raw = skb.get();
-  wmem_queued_ += skb->truesize();
+  cb.truesize = kTcpSkbTruesize;
+  wmem_queued_ += kTcpSkbTruesize;
   rtx_queue_.PushBack(std::move(skb));
   ++packets_out_;
   tcp_.mib.Inc(TcpMib::kActiveOpens);
@@ -497,7 +639,7 @@ int TcpSock::RetransmitSkb(SkBuff& skb) {
   // Never send data beyond what the window allows, even again.
   if (cb.seq > snd_una_ + snd_wnd_ && !(cb.tcp_flags & kTcpSyn)) return -EAGAIN;
   // A segment built for a larger MSS (before PMTU fell) goes out in pieces.
-  if (skb.len() > mss_cache_) SplitSkb(rtx_queue_, &skb, mss_cache_);
+  if (skb.len() > mss_cache_) SplitSkb(rtx_queue_, &skb, mss_cache_, /*own_skb_cost=*/false);
   cb.tx_ns = tcp_.now_ns();
   const int r = TransmitSkb(skb, true);
   if (r != 0) {

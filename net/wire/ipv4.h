@@ -29,7 +29,11 @@ class Ipv4View {
   // Valid when the fixed header and options fit, the version is 4,
   // ihl >= 5, and ihl*4 <= total length <= the bytes given. kTruncated means
   // fewer bytes than the header or the total length field claims.
-  static ParseResult<Ipv4View> Parse(std::span<const std::byte> b) {
+  static ParseResult<Ipv4View> Parse(std::span<const std::byte> b) { return Parse(b, b.size()); }
+  // For a packet of `packet_len` bytes of which `b` is the linear part (the
+  // rest in a fragment): the lengths are checked against packet_len, and
+  // the view covers the bytes of the datagram that are in `b`.
+  static ParseResult<Ipv4View> Parse(std::span<const std::byte> b, size_t packet_len) {
     if (b.size() < kIpv4MinHeaderLen) return ParseError::kTruncated;
     const uint8_t vihl = Load8(b.data());
     if ((vihl >> 4) != 4) return ParseError::kBadVersion;
@@ -38,8 +42,8 @@ class Ipv4View {
     if (hlen > b.size()) return ParseError::kTruncated;
     const size_t total = LoadBe16(b.data() + 2);
     if (total < hlen) return ParseError::kBadLength;
-    if (total > b.size()) return ParseError::kTruncated;
-    return Ipv4View(b.first(total));
+    if (total > packet_len) return ParseError::kTruncated;
+    return Ipv4View(b.first(std::min(total, b.size())));
   }
 
   // For the header quoted inside an ICMP error: like Parse, but the bytes
@@ -97,8 +101,8 @@ struct Ipv4Repr {
   size_t payload_len = 0;
 
   static Ipv4Repr Parse(const Ipv4View& v) {
-    return {v.src(), v.dst(), v.protocol(), v.ttl(), v.tos(), v.id(), v.df(), v.mf(),
-            v.frag_offset(), v.total_len() - v.header_len()};
+    return {v.src(), v.dst(), v.protocol(), v.ttl(),         v.tos(),
+            v.id(),  v.df(),  v.mf(),       v.frag_offset(), v.total_len() - v.header_len()};
   }
   // Writes a 20-byte header (no options) with its checksum.
   void Emit(std::byte* p) const {

@@ -17,6 +17,7 @@
 
 #include "kernel/clock.h"
 #include "kernel/event_loop.h"
+#include "net/core/skb_bits.h"
 #include "net/stack.h"
 #include "net/wire/ethernet.h"
 #include "net/wire/ipv4.h"
@@ -32,7 +33,7 @@ class CaptureDevice final : public NetDevice {
       : NetDevice(std::move(name), DeviceType::kEther, mac, mtu) {}
   void StartXmit(SkbPtr skb) override {
     ++stats_.tx_packets;
-    sent.emplace_back(skb->data(), skb->tail());
+    SkbFlatten(*skb, sent.emplace_back());  // frames may be paged (TCP)
     sent_at.push_back(core_->loop().clock().Now());
     core_->Consume(std::move(skb));
   }
@@ -77,7 +78,8 @@ class HostHarness {
   uint64_t Drops(DropReason r) { return host.core().drops().Get(r); }
 
   // Frame builders (Ethernet + IPv4 + ...), checksums correct.
-  static Bytes EthFrame(MacAddr src, MacAddr dst, uint16_t type, std::span<const std::byte> payload);
+  static Bytes EthFrame(MacAddr src, MacAddr dst, uint16_t type,
+                        std::span<const std::byte> payload);
   static Bytes IpPacket(const IpSpec& s, std::span<const std::byte> payload);
   static Bytes IpFrame(const IpSpec& s, std::span<const std::byte> payload);
   static Bytes UdpFrame(const UdpSpec& s);

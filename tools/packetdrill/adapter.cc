@@ -68,6 +68,7 @@
 #include "kernel/clock.h"
 #include "kernel/event_loop.h"
 #include "kernel/sched.h"
+#include "net/core/skb_bits.h"
 #include "net/stack.h"
 #include "syscalls/process.h"
 #include "syscalls/socket_api.h"
@@ -88,7 +89,8 @@ struct Interface {
   ssize_t (*read)(void* ud, int fd, void* buf, size_t n);
   ssize_t (*readv)(void* ud, int fd, const iovec* iov, int iovcnt);
   ssize_t (*recv)(void* ud, int fd, void* buf, size_t n, int flags);
-  ssize_t (*recvfrom)(void* ud, int fd, void* buf, size_t n, int flags, sockaddr* addr, socklen_t* len);
+  ssize_t (*recvfrom)(void* ud, int fd, void* buf, size_t n, int flags, sockaddr* addr,
+                      socklen_t* len);
   ssize_t (*recvmsg)(void* ud, int fd, msghdr* msg, int flags);
   ssize_t (*write)(void* ud, int fd, const void* buf, size_t n);
   ssize_t (*writev)(void* ud, int fd, const iovec* iov, int iovcnt);
@@ -135,12 +137,14 @@ struct Options {
   static Options Parse(const char* flags) {
     Options o;
     if (flags == nullptr) return o;
-    for (absl::string_view item : absl::StrSplit(flags, absl::ByAnyChar(" \t"), absl::SkipEmpty())) {
+    for (absl::string_view item :
+         absl::StrSplit(flags, absl::ByAnyChar(" \t"), absl::SkipEmpty())) {
       const size_t eq = item.find('=');
       if (eq == absl::string_view::npos) Die("flag '" + std::string(item) + "' is not NAME=VALUE");
       const absl::string_view key = item.substr(0, eq), value = item.substr(eq + 1);
       auto number = [&](auto& out) {
-        if (!absl::SimpleAtoi(value, &out)) Die("flag " + std::string(key) + ": not a number: " + std::string(value));
+        if (!absl::SimpleAtoi(value, &out))
+          Die("flag " + std::string(key) + ": not a number: " + std::string(value));
       };
       if (key == "ip") {
         o.ip = std::string(value);
@@ -161,7 +165,8 @@ struct Options {
       } else if (key == "sysctl_file") {
         o.sysctl_files.emplace_back(value);
       } else {
-        Die("unknown flag '" + std::string(key) + "' (ip, gw, mtu, sysctl, sysctl_file, sysctl_from_proc, seed, receive_horizon_s)");
+        Die("unknown flag '" + std::string(key) +
+            "' (ip, gw, mtu, sysctl, sysctl_file, sysctl_from_proc, seed, receive_horizon_s)");
       }
     }
     return o;
@@ -175,11 +180,17 @@ class TunDevice final : public NetDevice {
     std::vector<std::byte> bytes;
     absl::Time at;
   };
-  explicit TunDevice(uint32_t mtu) : NetDevice("tun0", DeviceType::kRawIp, MacAddr(), mtu) {}
+  // Like packetdrill's tun on Linux: it takes TSO super-frames with partial
+  // checksums (finished here, in the copy handed to packetdrill).
+  explicit TunDevice(uint32_t mtu) : NetDevice("tun0", DeviceType::kRawIp, MacAddr(), mtu) {
+    set_features(kFeatureTso | kFeatureHwCsum);
+  }
   void StartXmit(SkbPtr skb) override {
     ++stats_.tx_packets;
     stats_.tx_bytes += skb->len();
-    sent.push_back({{skb->data(), skb->tail()}, core_->loop().clock().Now()});
+    Sent& s = sent.emplace_back();
+    SkbFlatten(*skb, s.bytes);
+    s.at = core_->loop().clock().Now();
     core_->Consume(std::move(skb));
   }
   void Inject(const void* buf, size_t n) {
@@ -204,13 +215,17 @@ class Adapter final : public Blocker {
     auto dev = std::make_unique<TunDevice>(o.mtu);
     tun_ = dev.get();
     stack_.AddDevice(std::move(dev));
-    if (absl::Status s = stack_.AddAddress("tun0", o.ip); !s.ok()) Die("ip=" + o.ip + ": " + s.ToString());
-    if (absl::Status s = stack_.AddRoute("default", o.gw, "tun0"); !s.ok()) Die("gw=" + o.gw + ": " + s.ToString());
+    if (absl::Status s = stack_.AddAddress("tun0", o.ip); !s.ok())
+      Die("ip=" + o.ip + ": " + s.ToString());
+    if (absl::Status s = stack_.AddRoute("default", o.gw, "tun0"); !s.ok())
+      Die("gw=" + o.gw + ": " + s.ToString());
     for (const std::string& path : o.sysctl_files) {
-      if (absl::Status s = stack_.sysctl().LoadFile(path); !s.ok()) Die("sysctl_file=" + path + ": " + s.ToString());
+      if (absl::Status s = stack_.sysctl().LoadFile(path); !s.ok())
+        Die("sysctl_file=" + path + ": " + s.ToString());
     }
     for (const std::string& a : o.sysctls) {
-      if (absl::Status s = stack_.sysctl().Apply(a); !s.ok()) Die("sysctl=" + a + ": " + s.ToString());
+      if (absl::Status s = stack_.sysctl().Apply(a); !s.ok())
+        Die("sysctl=" + a + ": " + s.ToString());
     }
   }
 
@@ -229,8 +244,8 @@ class Adapter final : public Blocker {
       std::string value(absl::StripAsciiWhitespace(buf));
       for (char& c : value) c = c == '\t' ? ' ' : c;  // tcp_rmem is tab separated
       if (absl::Status s = stack_.sysctl().Set(name, value); !s.ok()) {
-        std::fprintf(stderr, "usnet packetdrill adapter: %s=%s from /proc not taken: %s\n", name.c_str(),
-                     value.c_str(), s.ToString().c_str());
+        std::fprintf(stderr, "usnet packetdrill adapter: %s=%s from /proc not taken: %s\n",
+                     name.c_str(), value.c_str(), s.ToString().c_str());
       }
     }
   }
@@ -282,7 +297,9 @@ class Adapter final : public Blocker {
   int NetdevSend(const void* buf, size_t n) {
     std::unique_lock<std::mutex> lk(mu_);
     if (n < 20 || (static_cast<const uint8_t*>(buf)[0] >> 4) != 4) {
-      std::fprintf(stderr, "usnet packetdrill adapter: only IPv4 packets can be injected (run with --ip_version=ipv4)\n");
+      std::fprintf(stderr,
+                   "usnet packetdrill adapter: only IPv4 packets can be injected (run with "
+                   "--ip_version=ipv4)\n");
       errno = EAFNOSUPPORT;
       return -1;
     }
@@ -294,10 +311,11 @@ class Adapter final : public Blocker {
   int NetdevReceive(void* buf, size_t* n, long long* time_us) {
     std::unique_lock<std::mutex> lk(mu_);
     if (!Drive(lk, clock_.Now() + horizon_, /*want_packet=*/true)) {
-      std::fprintf(stderr,
-                   "usnet packetdrill adapter: netdev_receive: usnet sent nothing (%s of virtual time, "
-                   "or nothing left that could send)\n",
-                   absl::FormatDuration(horizon_).c_str());
+      std::fprintf(
+          stderr,
+          "usnet packetdrill adapter: netdev_receive: usnet sent nothing (%s of virtual time, "
+          "or nothing left that could send)\n",
+          absl::FormatDuration(horizon_).c_str());
       *n = 0;
       *time_us = absl::ToUnixMicros(clock_.Now());
       return 0;
@@ -305,7 +323,8 @@ class Adapter final : public Blocker {
     TunDevice::Sent p = std::move(tun_->sent.front());
     tun_->sent.pop_front();
     if (p.bytes.size() > *n) {
-      std::fprintf(stderr, "usnet packetdrill adapter: packet of %zu bytes truncated to %zu\n", p.bytes.size(), *n);
+      std::fprintf(stderr, "usnet packetdrill adapter: packet of %zu bytes truncated to %zu\n",
+                   p.bytes.size(), *n);
     }
     *n = std::min(*n, p.bytes.size());
     std::memcpy(buf, p.bytes.data(), *n);
@@ -431,18 +450,24 @@ int Ioctl(void* ud, int fd, unsigned long request, ...) {
 void Fill(Interface* ifc, Adapter* a) {
   ifc->userdata = a;
   ifc->free = [](void* ud) { delete static_cast<Adapter*>(ud); };
-  ifc->socket = [](void* ud, int d, int t, int p) { return A(ud).Call([&] { return sys::socket(d, t, p); }); };
+  ifc->socket = [](void* ud, int d, int t, int p) {
+    return A(ud).Call([&] { return sys::socket(d, t, p); });
+  };
   ifc->bind = [](void* ud, int fd, const sockaddr* a, socklen_t l) {
     return A(ud).Call([&] { return sys::bind(fd, a, l); });
   };
-  ifc->listen = [](void* ud, int fd, int b) { return A(ud).Call([&] { return sys::listen(fd, b); }); };
+  ifc->listen = [](void* ud, int fd, int b) {
+    return A(ud).Call([&] { return sys::listen(fd, b); });
+  };
   ifc->accept = [](void* ud, int fd, sockaddr* a, socklen_t* l) {
     return A(ud).Call([&] { return sys::accept(fd, a, l); });
   };
   ifc->connect = [](void* ud, int fd, const sockaddr* a, socklen_t l) {
     return A(ud).Call([&] { return sys::connect(fd, a, l); });
   };
-  ifc->read = [](void* ud, int fd, void* b, size_t n) { return A(ud).Call([&] { return sys::read(fd, b, n); }); };
+  ifc->read = [](void* ud, int fd, void* b, size_t n) {
+    return A(ud).Call([&] { return sys::read(fd, b, n); });
+  };
   ifc->readv = [](void* ud, int fd, const iovec* v, int c) {
     return A(ud).Call([&] { return sys::readv(fd, v, c); });
   };
@@ -452,7 +477,9 @@ void Fill(Interface* ifc, Adapter* a) {
   ifc->recvfrom = [](void* ud, int fd, void* b, size_t n, int f, sockaddr* a, socklen_t* l) {
     return A(ud).Call([&] { return sys::recvfrom(fd, b, n, f, a, l); });
   };
-  ifc->recvmsg = [](void* ud, int fd, msghdr* m, int f) { return A(ud).Call([&] { return sys::recvmsg(fd, m, f); }); };
+  ifc->recvmsg = [](void* ud, int fd, msghdr* m, int f) {
+    return A(ud).Call([&] { return sys::recvmsg(fd, m, f); });
+  };
   ifc->write = [](void* ud, int fd, const void* b, size_t n) {
     return A(ud).Call([&] { return sys::write(fd, b, n); });
   };
@@ -462,7 +489,8 @@ void Fill(Interface* ifc, Adapter* a) {
   ifc->send = [](void* ud, int fd, const void* b, size_t n, int f) {
     return A(ud).Call([&] { return sys::send(fd, b, n, f); });
   };
-  ifc->sendto = [](void* ud, int fd, const void* b, size_t n, int f, const sockaddr* a, socklen_t l) {
+  ifc->sendto = [](void* ud, int fd, const void* b, size_t n, int f, const sockaddr* a,
+                   socklen_t l) {
     return A(ud).Call([&] { return sys::sendto(fd, b, n, f, a, l); });
   };
   ifc->sendmsg = [](void* ud, int fd, const msghdr* m, int f) {
@@ -471,19 +499,27 @@ void Fill(Interface* ifc, Adapter* a) {
   ifc->fcntl = Fcntl;
   ifc->ioctl = Ioctl;
   ifc->close = [](void* ud, int fd) { return A(ud).Call([&] { return sys::close(fd); }); };
-  ifc->shutdown = [](void* ud, int fd, int h) { return A(ud).Call([&] { return sys::shutdown(fd, h); }); };
+  ifc->shutdown = [](void* ud, int fd, int h) {
+    return A(ud).Call([&] { return sys::shutdown(fd, h); });
+  };
   ifc->getsockopt = [](void* ud, int fd, int lv, int nm, void* v, socklen_t* l) {
     return A(ud).Call([&] { return sys::getsockopt(fd, lv, nm, v, l); });
   };
   ifc->setsockopt = [](void* ud, int fd, int lv, int nm, const void* v, socklen_t l) {
     return A(ud).Call([&] { return sys::setsockopt(fd, lv, nm, v, l); });
   };
-  ifc->poll = [](void* ud, pollfd* f, nfds_t n, int t) { return A(ud).Call([&] { return sys::poll(f, n, t); }); };
+  ifc->poll = [](void* ud, pollfd* f, nfds_t n, int t) {
+    return A(ud).Call([&] { return sys::poll(f, n, t); });
+  };
   ifc->netdev_send = [](void* ud, const void* b, size_t n) { return A(ud).NetdevSend(b, n); };
-  ifc->netdev_receive = [](void* ud, void* b, size_t* n, long long* t) { return A(ud).NetdevReceive(b, n, t); };
+  ifc->netdev_receive = [](void* ud, void* b, size_t* n, long long* t) {
+    return A(ud).NetdevReceive(b, n, t);
+  };
   ifc->usleep = [](void* ud, useconds_t us) { return A(ud).Usleep(us); };
   ifc->gettimeofday = [](void* ud, timeval* tv, void*) { return A(ud).Gettimeofday(tv); };
-  ifc->epoll_create = [](void* ud, int size) { return A(ud).Call([&] { return sys::epoll_create(size); }); };
+  ifc->epoll_create = [](void* ud, int size) {
+    return A(ud).Call([&] { return sys::epoll_create(size); });
+  };
   ifc->epoll_ctl = [](void* ud, int ep, int op, int fd, epoll_event* e) {
     return A(ud).Call([&] { return sys::epoll_ctl(ep, op, fd, e); });
   };

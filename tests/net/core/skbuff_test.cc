@@ -48,8 +48,12 @@ TEST_F(SkbTest, AllocPicksTheSmallestSizeClass) {
     size_t ask, size;
   };
   const Case cases[] = {
-      {0, 2048},          {1, 2048},      {2048, 2048},
-      {2049, 16384},      {16384, 16384}, {16385, SkbPool::kMaxBuffer},
+      {0, 2048},
+      {1, 2048},
+      {2048, 2048},
+      {2049, 16384},
+      {16384, 16384},
+      {16385, SkbPool::kMaxBuffer},
       {SkbPool::kMaxBuffer, SkbPool::kMaxBuffer},
   };
   for (const Case& c : cases) {
@@ -73,6 +77,13 @@ TEST_F(SkbTest, AllocPicksTheSmallestSizeClass) {
   }
   EXPECT_EQ(pool_.stats().allocs, std::size(cases));
   EXPECT_EQ(pool_.stats().alloc_failures, 0u);
+  // Header-only packets come from the 256-byte class.
+  SkbPtr h = pool_.Alloc(kMaxHeaderRoom, /*header_only=*/true);
+  EXPECT_EQ(BufferSize(*h), SkbPool::kHeaderClassSize);
+  pool_.FreeConsumed(std::move(h));
+  SkbPtr big = pool_.Alloc(300, /*header_only=*/true);
+  EXPECT_EQ(BufferSize(*big), 2048u) << "beyond 256 the ordinary classes serve";
+  pool_.FreeConsumed(std::move(big));
 }
 
 TEST_F(SkbTest, AllocBeyondTheLargestClassFails) {
@@ -289,13 +300,13 @@ TEST_F(SkbTest, CloneSharesDataAndCopiesMetadata) {
 
   EXPECT_EQ(pool_.stats().clones, 1u);
   EXPECT_EQ(pool_.in_use(), 2u);
-  const uint64_t data_in_use = pool_.data_cache(0).stats().in_use;
+  const uint64_t data_in_use = pool_.data_cache(1).stats().in_use;
   pool_.FreeConsumed(std::move(c));
   EXPECT_FALSE(s->cloned());
-  EXPECT_EQ(pool_.data_cache(0).stats().in_use, data_in_use) << "block still referenced";
+  EXPECT_EQ(pool_.data_cache(1).stats().in_use, data_in_use) << "block still referenced";
   EXPECT_EQ(s->data()[0], std::byte{0x22});
   pool_.FreeConsumed(std::move(s));
-  EXPECT_EQ(pool_.data_cache(0).stats().in_use, data_in_use - 1);
+  EXPECT_EQ(pool_.data_cache(1).stats().in_use, data_in_use - 1);
 }
 
 TEST_F(SkbTest, OriginalMayDieBeforeItsClone) {
@@ -507,16 +518,92 @@ TEST_F(SkbTest, ManyLivePacketsGrowByWholeChunks) {
   for (int i = 0; i < 300; ++i) live.push_back(pool_.Alloc(100));
   EXPECT_EQ(pool_.skb_cache().stats().in_use, 300u);
   EXPECT_EQ(pool_.skb_cache().stats().chunks, 2u);    // 256 structs per chunk
-  EXPECT_EQ(pool_.data_cache(0).stats().chunks, 3u);  // 128 2k blocks per chunk
+  EXPECT_EQ(pool_.data_cache(1).stats().chunks, 3u);  // 128 2k blocks per chunk
   for (SkbPtr& s : live) pool_.FreeConsumed(std::move(s));
   // Nothing is given back, and the next burst reuses it all.
   for (int i = 0; i < 300; ++i) live[i] = pool_.Alloc(100);
   EXPECT_EQ(pool_.skb_cache().stats().chunks, 2u);
-  EXPECT_EQ(pool_.data_cache(0).stats().chunks, 3u);
+  EXPECT_EQ(pool_.data_cache(1).stats().chunks, 3u);
   for (SkbPtr& s : live) pool_.FreeConsumed(std::move(s));
 }
 
 // --- SkbQueue -------------------------------------------------------------
+
+// Paged data: a header packet whose payload is a slice of another packet's
+// block, as TCP transmits and splits segments.
+TEST_F(SkbTest, FragmentPinsTheBlockAndCountsInTheLength) {
+  SkbPtr payload = pool_.Alloc(kMaxHeaderRoom + 1000);
+  ASSERT_TRUE(payload->Reserve(kMaxHeaderRoom));
+  std::byte* p = payload->Put(1000);
+  for (int i = 0; i < 1000; ++i) p[i] = static_cast<std::byte>(i);
+  payload->ReleaseHeader();
+
+  SkbPtr seg = pool_.Alloc(kMaxHeaderRoom, /*header_only=*/true);
+  ASSERT_TRUE(seg->Reserve(kMaxHeaderRoom));
+  seg->AttachFrag(*payload, p + 100, 500);
+  EXPECT_TRUE(seg->has_frag());
+  EXPECT_EQ(seg->headlen(), 0u);
+  EXPECT_EQ(seg->len(), 500u);
+  EXPECT_EQ(seg->tailroom(), 0u) << "nothing may be appended after a fragment";
+  EXPECT_EQ(seg->Put(1), nullptr);
+  std::byte* h = seg->Push(20);
+  ASSERT_NE(h, nullptr);
+  std::memset(h, 0xee, 20);
+  EXPECT_EQ(seg->len(), 520u);
+  EXPECT_EQ(seg->cspan().size(), 20u) << "cspan is the linear part";
+
+  // The bytes in order, in at most two pieces.
+  std::vector<std::byte> all;
+  seg->ForEachChunk(0, seg->len(), [&](std::span<const std::byte> c) {
+    all.insert(all.end(), c.begin(), c.end());
+  });
+  ASSERT_EQ(all.size(), 520u);
+  EXPECT_EQ(all[19], std::byte{0xee});
+  EXPECT_EQ(all[20], std::byte{100});
+  EXPECT_EQ(all[519], static_cast<std::byte>(599));
+
+  // The payload packet may go first: the fragment keeps its block alive.
+  const uint64_t blocks = pool_.data_cache(1).stats().in_use;
+  pool_.FreeConsumed(std::move(payload));
+  EXPECT_EQ(pool_.data_cache(1).stats().in_use, blocks);
+  EXPECT_EQ(seg->frag()[0], std::byte{100});
+
+  // A clone shares the fragment too.
+  SkbPtr c = pool_.Clone(*seg);
+  EXPECT_EQ(c->len(), 520u);
+  pool_.FreeConsumed(std::move(seg));
+  EXPECT_EQ(pool_.data_cache(1).stats().in_use, blocks);
+  pool_.FreeConsumed(std::move(c));
+  EXPECT_EQ(pool_.data_cache(1).stats().in_use, blocks - 1);
+}
+
+TEST_F(SkbTest, PullAndTrimCrossIntoTheFragment) {
+  SkbPtr payload = pool_.Alloc(kMaxHeaderRoom + 100);
+  ASSERT_TRUE(payload->Reserve(kMaxHeaderRoom));
+  std::byte* p = payload->Put(100);
+  for (int i = 0; i < 100; ++i) p[i] = static_cast<std::byte>(i);
+  SkbPtr seg = pool_.Alloc(64, /*header_only=*/true);
+  std::memset(seg->Put(10), 0, 10);
+  seg->AttachFrag(*payload, p, 100);
+  ASSERT_EQ(seg->len(), 110u);
+
+  EXPECT_EQ(seg->Pull(111), nullptr) << "refused past the end";
+  EXPECT_EQ(seg->len(), 110u);
+  ASSERT_NE(seg->Pull(15), nullptr);  // the 10 linear bytes and 5 of the fragment
+  EXPECT_EQ(seg->headlen(), 0u);
+  EXPECT_EQ(seg->len(), 95u);
+  EXPECT_EQ(seg->frag()[0], std::byte{5});
+
+  EXPECT_FALSE(seg->Trim(96));
+  EXPECT_TRUE(seg->Trim(40));
+  EXPECT_EQ(seg->len(), 40u);
+  EXPECT_EQ(seg->frag().back(), std::byte{44});
+  EXPECT_TRUE(seg->Trim(0));  // a cut in the linear part drops the fragment
+  EXPECT_FALSE(seg->has_frag());
+  EXPECT_EQ(seg->len(), 0u);
+  pool_.FreeConsumed(std::move(seg));
+  pool_.FreeConsumed(std::move(payload));
+}
 
 class SkbQueueTest : public SkbTest {
  protected:
@@ -594,9 +681,9 @@ TEST_F(SkbQueueTest, PushFrontAndInsertBefore) {
   q.PushBack(Packet(2, 1));
   q.PushFront(Packet(1, 1));
   q.PushBack(Packet(4, 1));
-  q.InsertBefore(q.back(), Packet(3, 1));     // before 4
-  q.InsertBefore(q.front(), Packet(0, 1));    // new head
-  q.InsertBefore(nullptr, Packet(5, 1));      // at the back
+  q.InsertBefore(q.back(), Packet(3, 1));   // before 4
+  q.InsertBefore(q.front(), Packet(0, 1));  // new head
+  q.InsertBefore(nullptr, Packet(5, 1));    // at the back
   EXPECT_EQ(Marks(q), (std::vector<uint32_t>{0, 1, 2, 3, 4, 5}));
   EXPECT_EQ(MarksBackwards(q), (std::vector<uint32_t>{5, 4, 3, 2, 1, 0}));
   EXPECT_EQ(q.size(), 6u);

@@ -298,9 +298,14 @@ TEST(TcpOptions, NotsentLowatLimitsUnsentData) {
   EXPECT_EQ(sys::poll(&p, 1, 0), 1);
   ASSERT_EQ(sys::write(fd, data.data(), data.size()), 1000);  // 2000 unsent: 4000 >= 3000
   EXPECT_EQ(sys::poll(&p, 1, 0), 0);
-  ASSERT_EQ(sys::write(fd, data.data(), data.size()),
-            1000);                                          // 2000 < 3000: one more segment's room
-  EXPECT_EQ(sys::write(fd, data.data(), data.size()), -1);  // 3000 >= 3000
+  // Linux checks the mark only when a write needs a new skb
+  // (tcp_sendmsg_locked's new_segment): writes fill the unsent tail skb
+  // up to its size goal first, and only then wait.
+  const std::string big(200000, 'y');
+  const ssize_t n = sys::write(fd, big.data(), big.size());
+  EXPECT_GT(n, 0);
+  EXPECT_LT(n, 65536);
+  EXPECT_EQ(sys::write(fd, data.data(), data.size()), -1);  // a new skb: 3000+ >= 3000
   EXPECT_EQ(errno, EAGAIN);
   // Without the mark (0: the default, UINT_MAX) the buffer alone decides.
   ASSERT_EQ(s.SetIntOpt(fd, SOL_TCP, TCP_NOTSENT_LOWAT, 0), 0);
