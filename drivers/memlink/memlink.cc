@@ -3,7 +3,11 @@
 namespace usnet {
 
 MemLinkDevice::MemLinkDevice(EventLoop& loop, const MemLinkEndConfig& c)
-    : NetDevice(c.name, DeviceType::kEther, c.mac, c.mtu), rxq_(loop, *this, c.txqueuelen) {}
+    : NetDevice(c.name, DeviceType::kEther, c.mac, c.mtu),
+      offload_(c.offload),
+      rxq_(loop, *this, c.txqueuelen) {
+  if (offload_) set_features(kFeatureTso | kFeatureHwCsum | kFeatureRxCsum);
+}
 
 MemLinkDevice::~MemLinkDevice() {
   if (peer_ != nullptr) peer_->peer_ = nullptr;
@@ -16,7 +20,8 @@ void MemLinkDevice::StartXmit(SkbPtr skb) {
     DropSkb(std::move(skb), DropReason::kDEV_READY);
     return;
   }
-  if (skb->len() > mtu() + hard_header_len()) {
+  const bool gso = offload_ && skb->gso_type != GsoType::kNone;
+  if (!gso && skb->len() > mtu() + hard_header_len()) {
     ++stats_.tx_dropped;
     DropSkb(std::move(skb), DropReason::kPKT_TOO_BIG);
     return;
@@ -26,7 +31,7 @@ void MemLinkDevice::StartXmit(SkbPtr skb) {
   // Scrub sender-side state as a packet leaving one host for another
   // (skb_scrub_packet): the far side classifies it afresh.
   skb->pkt_type = PacketType::kHost;
-  skb->ip_summed = CsumState::kNone;
+  if (!offload_) skb->ip_summed = CsumState::kNone;
   peer_->rxq_.Enqueue(std::move(skb));
 }
 

@@ -4,7 +4,8 @@
 // stack in the next poll. The skb itself crosses the wire (no copy), the
 // way Linux's veth and loopback hand an skb over. The receive queue holds
 // txqueuelen frames (1000, like Linux); beyond that frames are dropped and
-// counted (FULL_RING).
+// counted (FULL_RING). With `offload` the wire acts like veth with TSO:
+// GSO super-frames and partial checksums pass through.
 //
 //   auto [a, b] = MemLink::Make(loop, {.name = "eth0", .mac = ma}, {.name = "eth0", .mac = mb});
 //   host_a.AddDevice(std::move(a));  host_b.AddDevice(std::move(b));
@@ -24,6 +25,10 @@ struct MemLinkEndConfig {
   MacAddr mac;
   uint32_t mtu = 1500;
   uint32_t txqueuelen = 1000;
+  // Offloads like veth's: TSO super-frames and CHECKSUM_PARTIAL cross as
+  // they are (one 64 KiB frame, checksum trusted by the peer, as Linux
+  // trusts a local sender's). Off: every frame is MTU-sized and checked.
+  bool offload = false;
 };
 
 class MemLinkDevice final : public NetDevice {
@@ -37,6 +42,7 @@ class MemLinkDevice final : public NetDevice {
  private:
   friend struct MemLink;
   MemLinkDevice* peer_ = nullptr;
+  bool offload_ = false;
   NapiRxQueue rxq_;
 };
 

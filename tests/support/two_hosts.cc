@@ -7,8 +7,9 @@
 namespace usnet::testing {
 
 TwoHosts::TwoHosts(TwoHostsOptions o) : seed_(o.seed) {
-  auto [ea, eb] = MemLink::Make(loop, {.name = "eth0", .mac = MacAddr::Local(1), .mtu = o.mtu},
-                                {.name = "eth0", .mac = MacAddr::Local(2), .mtu = o.mtu});
+  auto [ea, eb] = MemLink::Make(
+      loop, {.name = "eth0", .mac = MacAddr::Local(1), .mtu = o.mtu, .offload = o.offload},
+      {.name = "eth0", .mac = MacAddr::Local(2), .mtu = o.mtu, .offload = o.offload});
   std::unique_ptr<NetDevice> da = std::move(ea), db = std::move(eb);
   if (o.wrap) {
     da = o.wrap(std::move(da), 0, loop);

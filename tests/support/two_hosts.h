@@ -22,8 +22,10 @@ namespace usnet::testing {
 struct TwoHostsOptions {
   uint32_t mtu = 1500;
   uint64_t seed = 1;
+  bool offload = false;  // memlink with TSO and checksum offload (veth-like)
   // Wraps each end before it is added to its host (fault injector, pcap).
-  std::function<std::unique_ptr<NetDevice>(std::unique_ptr<NetDevice>, int host, EventLoop& loop)> wrap;
+  std::function<std::unique_ptr<NetDevice>(std::unique_ptr<NetDevice>, int host, EventLoop& loop)>
+      wrap;
 };
 
 class TwoHosts {

@@ -66,5 +66,34 @@ TEST(TcpTransfer, OneMegabyteEachWayCostsOneCopyPerByteAndNoRetransmits) {
   EXPECT_EQ(net.b.tcp().mib[TcpMib::kRetransSegs], 0u);
 }
 
+// With TSO on the wire (memlink offload, like veth): 64 KiB super-frames,
+// still exactly one copy per byte each way, and none on any other site.
+TEST(TcpTransfer, TsoSendsSuperFramesWithOneCopyPerByte) {
+  TwoHosts net({.offload = true});
+  TcpPair c = ConnectPair(net);
+  const std::string up = RandomBytes(1 << 20, 3), down = RandomBytes(1 << 20, 4);
+  const CopyLedger la0 = net.a.core().ledger(), lb0 = net.b.core().ledger();
+  const uint64_t frames0 = net.dev_a->stats().tx_packets;
+  const uint64_t segs0 = net.a.tcp().mib[TcpMib::kOutSegs];
+  ExchangeResult x = Exchange(net, c, up, down, absl::Seconds(60));
+  ASSERT_TRUE(x.done && x.b_got == up && x.a_got == down) << x.Describe();
+  for (Stack* side : {&net.a, &net.b}) {
+    const CopyLedger& l = side->core().ledger();
+    const CopyLedger& l0 = side == &net.a ? la0 : lb0;
+    for (size_t i = 0; i < CopyLedger::kSites; ++i) {
+      const auto site = static_cast<CopySite>(i);
+      const uint64_t want =
+          site == CopySite::kUserToSkb || site == CopySite::kSkbToUser ? 1u << 20 : 0;
+      EXPECT_EQ(l.bytes(site) - l0.bytes(site), want) << kCopySiteNames[i];
+    }
+  }
+  // OutSegs counts wire segments (tcp_skb_pcount); far fewer frames crossed.
+  const uint64_t frames = net.dev_a->stats().tx_packets - frames0;
+  const uint64_t segs = net.a.tcp().mib[TcpMib::kOutSegs] - segs0;
+  EXPECT_GE(segs, (1u << 20) / 1448);
+  EXPECT_LT(frames * 4, segs) << "TSO frames carry many segments each";
+  EXPECT_EQ(net.a.tcp().mib[TcpMib::kRetransSegs], 0u);
+}
+
 }  // namespace
 }  // namespace usnet
