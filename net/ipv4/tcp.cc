@@ -491,7 +491,10 @@ ssize_t TcpSock::SendData(const msghdr& msg, int flags, size_t len) {
   // tcp_push: every write ends at a push point (PSH on its last byte)
   // unless MSG_MORE says more is coming; MSG_MORE also holds a short tail
   // like TCP_CORK does.
-  if (!(flags & MSG_MORE) || ForcedPush()) MarkPush(*write_queue_.back());
+  // The queue may be empty: full skbs went out during the write and the
+  // send buffer stopped it (tcp_push returns when there is no tail).
+  SkBuff* last = write_queue_.back();
+  if (last != nullptr && (!(flags & MSG_MORE) || ForcedPush())) MarkPush(*last);
   const bool saved_cork = cork_;
   if (flags & MSG_MORE) cork_ = true;
   WriteXmit();

@@ -322,6 +322,7 @@ uint32_t TcpSock::TsoSegs(uint32_t mss) const {
 // Linux builds them for every device (GSO segments them in software where
 // the device cannot); so do we: the send buffer holds what Linux's holds.
 uint32_t TcpSock::SizeGoal(uint32_t mss) const {
+  if (!(route_caps_ & kFeatureTso)) return mss;
   uint32_t goal = kTcpGsoMaxSize;
   const uint32_t cutoff = max_window_ > 536 ? max_window_ / 2 : max_window_;
   const uint32_t header_len = kTcpMinHeaderLen + (rx_opt_.tstamp_ok ? 12 : 0);
